@@ -1,0 +1,147 @@
+"""Shared fixtures: every database test runs on SQLite and, when reachable, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine, make_session_factory
+from db.migrate import upgrade
+from db.models import Base
+from webhooks.app import create_app
+from webhooks.config import normalize_database_url
+
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_server_url() -> str | None:
+    """TEST_DATABASE_URL, else a PostgreSQL answering on 127.0.0.1:5432, else None."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        return normalize_database_url(configured)
+    if os.environ.get("RECORDCHECK_TEST_NO_POSTGRES"):
+        return None
+    probe = create_engine(LOCAL_POSTGRES, connect_args={"connect_timeout": 2})
+    try:
+        with probe.connect():
+            return LOCAL_POSTGRES
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return None
+    finally:
+        probe.dispose()
+
+
+POSTGRES_SERVER = _postgres_server_url()
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_report_header() -> str:
+    """Say plainly which databases the run covers."""
+    if POSTGRES_SERVER:
+        where = make_url(POSTGRES_SERVER).render_as_string(hide_password=True)
+        return f"database tests: SQLite and PostgreSQL ({where})"
+    return "database tests: SQLite only (PostgreSQL not reachable; set TEST_DATABASE_URL)"
+
+
+def _fresh_postgres_database(server_url: str) -> tuple[str, str]:
+    """Create an empty database beside the configured one, so parallel runs never collide."""
+    name = f"rc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_database_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[object]:
+    """Make brand-new empty databases of a backend on demand; drops them at the end."""
+    created: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            path: Path = tmp_path_factory.mktemp("sqlite") / "recordcheck.sqlite3"
+            return f"sqlite:///{path}"
+        if POSTGRES_SERVER is None:
+            pytest.skip("PostgreSQL not reachable (set TEST_DATABASE_URL)")
+        url, name = _fresh_postgres_database(POSTGRES_SERVER)
+        created.append(name)
+        return url
+
+    yield make
+    for name in created:
+        assert POSTGRES_SERVER is not None
+        _drop_postgres_database(POSTGRES_SERVER, name)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, empty_database_factory: object) -> str:
+    """A migrated database per backend, shared by the session (rows are cleaned per test)."""
+    url: str = empty_database_factory(request.param)  # type: ignore[operator]
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def backend(database_url: str) -> str:
+    """``sqlite`` or ``postgresql``: the backend the current test runs on."""
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test process's engine on the current backend."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _delete_all_rows(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session on a clean database; every row is deleted after the test."""
+    session = make_session_factory(engine)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        _delete_all_rows(engine)
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine) -> Iterator[Flask]:
+    """The real app on the current backend's test database."""
+    application = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    yield application
+    application.extensions["recordcheck.engine"].dispose()
+    _delete_all_rows(engine)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from db.engine import make_engine
+from db.migrate import is_at_head
+from webhooks.cli import cli
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_db_upgrade_migrates_the_configured_database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/cli.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+
+    engine = make_engine(url)
+    try:
+        assert result.exit_code == 0, result.output
+        assert is_at_head(engine)
+    finally:
+        engine.dispose()
+
+
+def test_cli_reports_a_production_misconfiguration_without_a_traceback(monkeypatch):
+    monkeypatch.setenv("RECORDCHECK_ENV", "production")
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+
+    assert result.exit_code == 1
+    assert "TWILIO_AUTH_TOKEN" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_worker_once_drains_an_empty_outbox_and_exits(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/w.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert CliRunner().invoke(cli, ["db", "upgrade"]).exit_code == 0
+
+    result = CliRunner().invoke(cli, ["worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+
+
+def test_unknown_command_and_bad_arguments_get_usage_errors():
+    runner = CliRunner()
+
+    assert runner.invoke(cli, ["frobnicate"]).exit_code == 2
+    assert runner.invoke(cli, ["serve", "--port", "99999"]).exit_code == 2
+    assert runner.invoke(cli, ["serve", "--port", ""]).exit_code == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_starts_gunicorn_and_answers_health(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/s.sqlite3", "WEB_CONCURRENCY": "1"}
+    recordcheck = Path(sys.executable).with_name("recordcheck")
+    process = subprocess.Popen(
+        [str(recordcheck), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    try:
+        body = b""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    body = r.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body == b'{"status":"ok"}\n'
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

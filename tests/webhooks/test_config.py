@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import pytest
+
+from webhooks.app import create_app
+from webhooks.config import (
+    DEV_HMAC_KEY,
+    PRODUCTION_REQUIRED,
+    ConfigError,
+    load_settings,
+    normalize_database_url,
+)
+
+PRODUCTION_ENV = {
+    "RECORDCHECK_ENV": "production",
+    "DATABASE_URL": "postgres://app:pw@db.internal:5432/recordcheck",
+    "RECORDCHECK_SECRET_KEY": "s3cr3t-from-vault",
+    "RECORDCHECK_HMAC_KEY": "hmac-from-vault",
+    "RECORDCHECK_PUBLIC_BASE_URL": "https://recordcheck.example.org/",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "tw-token",
+    "TWILIO_FROM_NUMBER": "+14105550100",
+    "TELEGRAM_BOT_TOKEN": "123456:ABC-DEF",
+    "TELEGRAM_WEBHOOK_SECRET": "tg_secret-1",
+}
+
+
+def test_development_starts_with_no_environment_at_all():
+    settings = load_settings({})
+
+    assert settings.env == "development"
+    assert settings.database_url == "sqlite:///var/recordcheck.sqlite3"
+    assert settings.retention_days == 30
+
+
+def test_production_with_every_secret_starts():
+    settings = load_settings(PRODUCTION_ENV)
+
+    assert settings.is_production
+    assert settings.database_url == "postgresql+psycopg://app:pw@db.internal:5432/recordcheck"
+    assert settings.public_base_url == "https://recordcheck.example.org"
+
+
+@pytest.mark.parametrize("name", PRODUCTION_REQUIRED)
+def test_production_refuses_to_start_without_each_secret_and_names_it(name):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+
+    assert name in str(raised.value)
+
+
+def test_production_names_every_missing_variable_at_once():
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"RECORDCHECK_ENV": "production"})
+
+    for name in PRODUCTION_REQUIRED:
+        assert name in str(raised.value)
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_production_treats_a_blank_secret_as_missing(blank):
+    env = {**PRODUCTION_ENV, "TWILIO_AUTH_TOKEN": blank}
+
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        load_settings(env)
+
+
+def test_production_refuses_the_development_default_key():
+    env = {**PRODUCTION_ENV, "RECORDCHECK_HMAC_KEY": DEV_HMAC_KEY}
+
+    with pytest.raises(ConfigError, match="RECORDCHECK_HMAC_KEY"):
+        load_settings(env)
+
+
+def test_create_app_fails_fast_in_production(monkeypatch):
+    monkeypatch.setenv("RECORDCHECK_ENV", "production")
+    for name in PRODUCTION_REQUIRED:
+        monkeypatch.delenv(name, raising=False)
+
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+        create_app()
+
+
+@pytest.mark.parametrize("value", ["staging", "prod", "x" * 10_000])
+def test_unknown_environment_name_is_refused_clearly(value):
+    with pytest.raises(ConfigError, match="RECORDCHECK_ENV"):
+        load_settings({"RECORDCHECK_ENV": value})
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "thirty", ""])
+def test_bad_retention_is_refused_or_defaulted(value):
+    if value == "":
+        assert load_settings({"RECORDCHECK_RETENTION_DAYS": value}).retention_days == 30
+    else:
+        with pytest.raises(ConfigError, match="RECORDCHECK_RETENTION_DAYS"):
+            load_settings({"RECORDCHECK_RETENTION_DAYS": value})
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///var/x.db", "sqlite:///var/x.db"),
+    ],
+)
+def test_database_urls_are_rewritten_for_psycopg3(url, expected):
+    assert normalize_database_url(url) == expected
+
+
+def test_env_example_lists_every_variable_the_service_reads():
+    from pathlib import Path
+
+    from webhooks.config import ENV_NAMES
+
+    example = (Path(__file__).parents[2] / ".env.example").read_text()
+    names = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line}
+
+    assert set(ENV_NAMES) <= names

@@ -1,0 +1,84 @@
+"""The ``recordcheck`` command line: serve, migrate, work, and the tools later issues add."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from webhooks.config import ConfigError, load_settings
+
+
+def _settings_or_exit() -> Any:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """RecordCheck Baltimore: Maryland cannabis record relief, by text and Telegram."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")),
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes (default: WEB_CONCURRENCY or 2).",
+)
+@click.option("--dev", is_flag=True, help="Flask's reloading development server instead.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the web app (gunicorn gthread workers, like the Procfile)."""
+    _settings_or_exit()
+    from webhooks.app import create_app
+
+    click.echo(f"RecordCheck is serving on http://{host}:{port}", err=True)
+    click.echo(f"  health: http://{host}:{port}/healthz", err=True)
+    if dev:
+        create_app().run(host=host, port=port, debug=True)
+        return
+    from webhooks.gunicorn_app import run_gunicorn
+
+    run_gunicorn(host=host, port=port, workers=workers)
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to the configured database (DATABASE_URL)."""
+    from db.migrate import upgrade
+
+    settings = _settings_or_exit()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database is at {revision}", err=True)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Drain the outbox one time and exit.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600))
+def worker(once: bool, interval: float) -> None:
+    """Send queued outbound messages (reminders, notices) when they are due."""
+    from db.engine import make_engine, make_session_factory
+    from webhooks.logs import configure_logging
+    from webhooks.worker import run_forever
+
+    settings = _settings_or_exit()
+    configure_logging()
+    engine = make_engine(settings.database_url)
+    try:
+        run_forever(make_session_factory(engine), {}, interval=interval, once=once)
+    except KeyboardInterrupt:
+        sys.exit(0)
+    finally:
+        engine.dispose()

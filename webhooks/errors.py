@@ -1,0 +1,41 @@
+"""JSON errors for the API and health routes; channel routes answer in their own formats."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("recordcheck.errors")
+
+
+def _json_error(status: int, name: str, description: str) -> Response:
+    response = jsonify({"error": {"code": status, "name": name, "description": description}})
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error leaves as JSON with a plain description, never as an HTML page or a trace."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        response = _json_error(error.code or 500, error.name, error.description or error.name)
+        if error.code == 405 and (headers := error.get_response().headers.get("Allow")):
+            response.headers["Allow"] = headers
+        return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> Response:
+        # Providers retry on 5xx: a 503 loses no message while the database is away.
+        log.error("database unavailable: %s", type(error.orig).__name__)
+        response = _json_error(503, "Service Unavailable", "The database is not reachable.")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error: %s", type(error).__name__)
+        return _json_error(500, "Internal Server Error", "Something went wrong on our side.")
