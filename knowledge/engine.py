@@ -1,0 +1,942 @@
+"""The rules engine: screen one case against every relief pathway, as the law stands on as_of.
+
+Each pathway is a small function over the classified charges. Conditions are tri-state: a
+failed condition makes the pathway ``not_eligible``; a condition that time will meet (a waiting
+period, a sentence still running, an open case) makes it ``eligible_later``; an unknown fact
+or unsettled ([U]) law makes it ``needs_review``; only when every condition holds is it
+``eligible_now`` or ``automatic``. Sources: domain/maryland-relief-law.md (section 9 wins).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Sequence
+
+from knowledge.classify import classify_charge, disposition_detail
+from knowledge.model import (
+    OUTSIDE_MARYLAND,
+    CaseInput,
+    Charge,
+    Note,
+    PathwayResult,
+    ScreeningResult,
+    Verdict,
+)
+from knowledge.rules import RULES, RULES_VERSION, Rule
+
+# --- notes (reason and step keys; words live in knowledge/texts/) ---------------------------
+
+
+def note(key: str, **params: object) -> Note:
+    """Build a reason or step note with parameters."""
+    return Note(key, tuple(sorted(params.items(), key=lambda kv: kv[0])))
+
+
+_N = Note  # parameterless notes are shared constants
+
+FAVORABLE = frozenset({"not_guilty", "dismissed", "nolle_prosequi"})
+CONVICTION = frozenset({"guilty", "pbj"})
+UNSURE_DISPOSITION = frozenset({"unknown", "merged"})
+UNSURE_CATEGORY = frozenset({"unknown", "drug_unspecified"})
+_PARDON_CATEGORIES = frozenset(
+    {"cannabis_possession", "paraphernalia", "unknown", "drug_unspecified"}
+)
+_P2_FAILS = frozenset({"guilty", "pbj", "stet", "ncr", "civil_violation"})
+_P5_CANDIDATES = frozenset({"not_guilty", "dismissed", "nolle_prosequi", "stet", "pbj", "ncr"})
+NON_CANNABIS_CATEGORIES = frozenset(
+    {
+        "other",
+        "other_drug_possession",
+        "other_drug_distribution",
+        "cannabis_pwid",
+        "cannabis_distribution",
+        "paraphernalia",
+    }
+)
+SHIELDABLE = frozenset({"cannabis_possession", "other_drug_possession", "paraphernalia"})
+MISDEMEANOR_LISTED = frozenset({"paraphernalia", "other_drug_possession"})
+
+AUTOMATIC_EXPUNGEMENTS = ("auto_expungement_cannabis", "auto_expungement_favorable")
+EXPUNGEMENT_PATHWAYS = frozenset(
+    {
+        "auto_expungement_cannabis",
+        "auto_expungement_favorable",
+        "petition_cannabis_possession",
+        "petition_non_conviction",
+        "petition_listed_conviction",
+        "petition_pardoned",
+        "juvenile_expungement",
+    }
+)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """Add whole years; 29 February moves to 1 March (never tell someone a day too early)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
+
+
+class _Acc:
+    """Collects the tri-state findings of one pathway and turns them into a status."""
+
+    __slots__ = ("fails", "later", "later_dates", "later_undated", "unknown", "info", "steps")
+
+    def __init__(self) -> None:
+        self.fails: list[Note] = []
+        self.later: list[Note] = []
+        self.later_dates: list[dt.date] = []
+        self.later_undated = False
+        self.unknown: list[Note] = []
+        self.info: list[Note] = []
+        self.steps: list[Note] = []
+
+    def wait_until(self, day: dt.date, reason: Note) -> None:
+        self.later.append(reason)
+        self.later_dates.append(day)
+
+    def wait_undated(self, reason: Note) -> None:
+        self.later.append(reason)
+        self.later_undated = True
+
+    def finish(
+        self,
+        rule: Rule,
+        charges: Sequence[int],
+        *,
+        automatic_on: dt.date | None = None,
+        now_steps: Sequence[Note] = (),
+    ) -> PathwayResult:
+        if self.fails:
+            status, on, reasons = "not_eligible", None, self.fails + self.info
+        elif self.later:
+            status = "eligible_later"
+            on = None if self.later_undated or not self.later_dates else max(self.later_dates)
+            reasons = self.later + self.unknown + self.info
+        elif self.unknown:
+            status, on, reasons = "needs_review", None, self.unknown + self.info
+        elif automatic_on is not None:
+            status, on, reasons = "automatic", automatic_on, self.info
+        else:
+            status, on, reasons = "eligible_now", None, self.info
+        steps = list(self.steps)
+        if status == "eligible_now":
+            steps.extend(now_steps)
+        elif status == "needs_review":
+            steps.append(_STEP_LEGAL_HELP)
+        return PathwayResult(
+            id=rule.id,
+            status=status,
+            eligible_on=on,
+            charges=tuple(charges),
+            citations=rule.citations,
+            reasons=tuple(reasons),
+            next_steps=tuple(steps),
+        )
+
+
+_STEP_LEGAL_HELP = _N("step.legal_help")
+_R_JUVENILE_ROUTE = _N("reason.juvenile_other_route")
+_R_OFFENSE_DATE_UNKNOWN = _N("reason.offense_date_unknown")
+_R_DISPOSITION_UNKNOWN = _N("reason.disposition_unknown")
+_R_DISPOSITION_DATE_UNKNOWN = _N("reason.disposition_date_unknown")
+_R_CATEGORY_UNKNOWN = _N("reason.category_unknown")
+_R_CASE_OPEN = _N("reason.case_open")
+_R_PENDING_CASE = _N("reason.pending_case")
+_R_PENDING_UNKNOWN = _N("reason.pending_case_unknown")
+_R_SENTENCE_UNKNOWN = _N("reason.sentence_unknown")
+_R_VIOLATION_UNKNOWN = _N("reason.probation_violation_unknown")
+_R_ABHISHEK = _N("reason.probation_violation_bar")
+_R_SB432 = _N("reason.probation_violation_sb432")
+_R_LATER_UNKNOWN = _N("reason.later_convictions_unknown")
+_R_NO_CHARGES = _N("reason.no_charges")
+
+
+class _Case:
+    """The classified case plus the facts every pathway reads."""
+
+    __slots__ = (
+        "as_of",
+        "charges",
+        "juvenile",
+        "open",
+        "pending",
+        "later",
+        "dob",
+        "pardoned",
+        "categories",
+        "dispositions",
+        "all_idx",
+    )
+
+    def __init__(self, case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date) -> None:
+        self.as_of = as_of
+        self.charges = charges
+        self.juvenile = case.court == "juvenile"
+        self.open = case.case_status == "open" or any(c.disposition == "pending" for c in charges)
+        self.pending = case.person.pending_case
+        self.later = case.person.later_convictions
+        self.dob = case.person.date_of_birth
+        self.pardoned = case.record_status.pardoned
+        self.categories = frozenset(c.category for c in charges)
+        self.dispositions = frozenset(c.disposition for c in charges)
+        self.all_idx = tuple(c.index for c in charges)
+
+
+@functools.lru_cache(maxsize=512)
+def _fixed(rule_id: str, reason: str, charges: tuple[int, ...] = ()) -> PathwayResult:
+    """A shared result for the common one-reason answers (results are immutable)."""
+    rule = RULES[rule_id]
+    status = "not_eligible"
+    return PathwayResult(rule.id, status, None, charges, rule.citations, (_N(reason),), ())
+
+
+def _person_pending(acc: _Acc, case: _Case) -> None:
+    # A defendant in a pending criminal case generally cannot expunge (S18 CBS, S50).
+    if case.pending is True:
+        acc.wait_undated(_R_PENDING_CASE)
+    elif case.pending is None:
+        acc.unknown.append(_R_PENDING_UNKNOWN)
+    if case.open:
+        acc.wait_undated(_R_CASE_OPEN)
+
+
+def _not_in_force(rule: Rule, case: _Case) -> PathwayResult | None:
+    if rule.in_force(case.as_of):
+        return None
+    acc = _Acc()
+    acc.fails.append(note("reason.not_in_force", date=rule.effective))
+    return acc.finish(rule, ())
+
+
+def _violation(acc: _Acc, rule: Rule, c: Charge, as_of: dt.date) -> None:
+    # Abhishek I. (2022, S23) until SB 432 made "completion of the sentence" the clock (S18).
+    if as_of < rule.date("completion_of_sentence_from"):
+        if c.probation_violation is True:
+            acc.fails.append(_R_ABHISHEK)
+        elif c.probation_violation is None:
+            acc.unknown.append(_R_VIOLATION_UNKNOWN)
+    elif c.probation_violation is True:
+        acc.info.append(_R_SB432)
+
+
+# --- P1: CP § 10-112, automatic expungement of cannabis-only cases ----------------------------
+
+
+def auto_expungement_cannabis(case: _Case) -> PathwayResult:
+    """Possession the only charge, charged before 2023-07-01: the State expunges (S10, S20)."""
+    rule = RULES["auto_expungement_cannabis"]
+    off = _not_in_force(rule, case)
+    if off:
+        return off
+    cats = case.categories
+    if cats & NON_CANNABIS_CATEGORIES and not case.juvenile:
+        return _fixed(rule.id, "reason.p1.other_charge", case.all_idx)
+    acc = _Acc()
+    idx = case.all_idx
+    if not case.charges:
+        acc.unknown.append(_R_NO_CHARGES)
+    elif cats & NON_CANNABIS_CATEGORIES:
+        acc.fails.append(_N("reason.p1.other_charge"))
+    elif cats & UNSURE_CATEGORY:
+        acc.unknown.append(_R_CATEGORY_UNKNOWN)
+    elif "cannabis_civil_citation" in cats:
+        acc.unknown.append(_N("reason.p1.civil_unsettled"))  # law file 7.7 [U]
+    cut = rule.date("charged_before")
+    for c in case.charges:
+        when = c.offense_date
+        if when is None:
+            if c.disposition_date is None or c.disposition_date >= cut:
+                acc.unknown.append(_R_OFFENSE_DATE_UNKNOWN)
+        elif when >= cut:
+            acc.fails.append(note("reason.p1.charged_after", date=cut))
+    if case.juvenile:
+        acc.unknown.append(_N("reason.p1.juvenile_unsettled"))  # law file 7.7 [U]
+    due = rule.date("due_by")
+    if not acc.fails:
+        acc.info.append(note("reason.p1.automatic", date=due))
+        acc.steps.append(_N("step.p1.if_still_visible"))
+    return acc.finish(rule, idx, automatic_on=due)
+
+
+# --- P2: CP § 10-105.1, automatic expungement when every charge ended favorably -------------
+
+
+def auto_expungement_favorable(case: _Case) -> PathwayResult:
+    """Every charge acquitted, dismissed, not guilty or nolle: expunged 3 years later (S1)."""
+    rule = RULES["auto_expungement_favorable"]
+    off = _not_in_force(rule, case)
+    if off:
+        return off
+    if case.dispositions & _P2_FAILS and not case.juvenile:
+        return _fixed(rule.id, "reason.p2.not_all_favorable", case.all_idx)
+    acc = _Acc()
+    idx = case.all_idx
+    if not case.charges:
+        acc.unknown.append(_R_NO_CHARGES)
+    if case.juvenile:
+        acc.fails.append(_R_JUVENILE_ROUTE)
+    civil_cut = rule.date("civil_offense_before")
+    latest: dt.date | None = None
+    dates_known = True
+    for c in case.charges:
+        d = c.disposition
+        if d == "nolle_prosequi" and c.treatment_nolle:
+            acc.fails.append(_N("reason.p2.treatment_nolle"))
+        elif d in FAVORABLE:
+            pass
+        elif d == "pending":
+            acc.wait_undated(_R_CASE_OPEN)
+        elif d in UNSURE_DISPOSITION:
+            acc.unknown.append(_R_DISPOSITION_UNKNOWN)
+        else:
+            acc.fails.append(_N("reason.p2.not_all_favorable"))
+        if c.category in ("cannabis_civil_citation", "unknown"):
+            # An unread charge may be a post-2022 civil citation, which P2 may not reach.
+            if c.offense_date is None:
+                acc.unknown.append(_R_OFFENSE_DATE_UNKNOWN)
+            elif c.offense_date >= civil_cut:
+                acc.unknown.append(_N("reason.p2.civil_after_2022"))  # scenario 14 [U]
+        if c.disposition_date is None:
+            dates_known = False
+        elif latest is None or c.disposition_date > latest:
+            latest = c.disposition_date
+    cut = rule.date("disposed_on_or_after")
+    if not acc.fails and any(
+        c.disposition_date is not None and c.disposition_date < cut for c in case.charges
+    ):
+        acc.fails.append(note("reason.p2.before_2021", date=cut))
+        acc.steps.append(_N("step.p2.use_petition"))
+    if not dates_known:
+        acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
+    due = None
+    if latest is not None and dates_known and not acc.fails:
+        due = add_years(latest, rule.number("wait_years") or 0)
+        acc.info.append(note("reason.p2.automatic", date=due))
+        if due > case.as_of:
+            acc.steps.append(_N("step.p2.file_early_with_waiver"))
+    return acc.finish(rule, idx, automatic_on=due or latest or case.as_of)
+
+
+# --- P3: CP § 10-105(a)(12), petition for a cannabis possession conviction or PBJ ----------
+
+
+def petition_cannabis_possession(case: _Case) -> PathwayResult:
+    """Possession conviction or PBJ: file once the sentence is complete (S8, S22, 9.2)."""
+    rule = RULES["petition_cannabis_possession"]
+    off = _not_in_force(rule, case)
+    if off:
+        return off
+    acc = _Acc()
+    as_of = case.as_of
+    if case.juvenile:
+        return _fixed(rule.id, "reason.juvenile_other_route")
+    if "cannabis_possession" not in case.categories and not (case.categories & UNSURE_CATEGORY):
+        return _fixed(rule.id, "reason.p3.no_possession_conviction")
+    convictions = [
+        c
+        for c in case.charges
+        if c.category == "cannabis_possession" and c.disposition in CONVICTION
+    ]
+    unsure = [
+        c
+        for c in case.charges
+        if (c.category == "cannabis_possession" and c.disposition in UNSURE_DISPOSITION)
+        or (c.category in UNSURE_CATEGORY and c.disposition not in FAVORABLE)
+    ]
+    if not convictions:
+        if unsure:
+            acc.unknown.append(_R_CATEGORY_UNKNOWN)
+            return acc.finish(rule, [c.index for c in unsure])
+        acc.fails.append(_N("reason.p3.no_possession_conviction"))
+        return acc.finish(rule, ())
+    wait = rule.number("wait_years_after_sentence", as_of) or 0
+    for c in convictions:
+        _violation(acc, rule, c, as_of)
+        if c.disposition == "pbj":
+            acc.info.append(_N("reason.p3.pbj_counts"))  # In re Trey H. (2022), S22
+        if c.sentence_completed_on is None:
+            acc.unknown.append(_R_SENTENCE_UNKNOWN)
+            continue
+        ready = c.sentence_completed_on
+        if wait:
+            if c.disposition_date is None:
+                acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
+                continue
+            ready = add_years(max(ready, c.disposition_date), wait)
+        if ready > as_of:
+            acc.wait_until(ready, note("reason.p3.wait_sentence", date=ready))
+    others = [c for c in case.charges if c.category != "cannabis_possession"]
+    if others:
+        if as_of >= rule.date("unit_rule_exception_from"):
+            acc.info.append(_N("reason.p3.unit_exception"))  # S8, S11, 9.3
+        elif any(c.disposition not in FAVORABLE for c in others):
+            acc.unknown.append(_N("reason.unit_rule"))
+    _person_pending(acc, case)
+    acc.info.append(_N("reason.p3.later_convictions_ok"))  # Trey H. (S22)
+    return acc.finish(
+        rule,
+        [c.index for c in convictions],
+        now_steps=(_N("step.file.cannabis"), _N("step.fee.cannabis"), _N("step.timeline")),
+    )
+
+
+# --- P5: CP § 10-105(a)(1)-(5), petition for cases without a conviction ---------------------
+
+
+def petition_non_conviction(case: _Case) -> PathwayResult:
+    """Acquittal, dismissal, nolle, stet, PBJ: petition, free, with set waits (S2, S46)."""
+    rule = RULES["petition_non_conviction"]
+    acc = _Acc()
+    as_of = case.as_of
+    if case.juvenile:
+        return _fixed(rule.id, "reason.juvenile_other_route")
+    if not (case.dispositions & (_P5_CANDIDATES | UNSURE_DISPOSITION)) and not case.open:
+        return _fixed(rule.id, "reason.p5.no_non_conviction")
+    wait = rule.number("wait_years") or 0
+    candidates = [
+        c
+        for c in case.charges
+        if c.disposition in FAVORABLE or c.disposition in ("stet", "pbj", "ncr")
+    ]
+    if not candidates:
+        if any(c.disposition in UNSURE_DISPOSITION for c in case.charges):
+            acc.unknown.append(_R_DISPOSITION_UNKNOWN)
+        elif case.open:
+            acc.wait_undated(_R_CASE_OPEN)
+        else:
+            acc.fails.append(_N("reason.p5.no_non_conviction"))
+        return acc.finish(rule, ())
+    exception = as_of >= RULES["petition_cannabis_possession"].date("unit_rule_exception_from")
+    blockers = [
+        c for c in case.charges if c.disposition == "guilty" or c.disposition in UNSURE_DISPOSITION
+    ]
+    for c in candidates:
+        if blockers and not (exception and c.category == "cannabis_possession"):
+            acc.unknown.append(_N("reason.unit_rule"))
+        if c.category == "cannabis_civil_citation":
+            acc.unknown.append(_N("reason.p5.civil_unsettled"))  # scenario 4 [U]
+        elif c.category == "unknown":
+            acc.unknown.append(_R_CATEGORY_UNKNOWN)  # it may be a civil citation
+        d = c.disposition
+        if d in FAVORABLE:
+            if c.treatment_nolle:
+                acc.unknown.append(_N("reason.p5.treatment_nolle"))  # scenario 33 [U]
+            elif c.disposition_date is None:
+                acc.info.append(_N("reason.p5.waiver_any_time"))
+            else:
+                free_on = add_years(c.disposition_date, wait)
+                if free_on > as_of:
+                    acc.info.append(note("reason.p5.waiver_until", date=free_on))
+                    acc.steps.append(_N("step.waiver"))
+                else:
+                    acc.info.append(_N("reason.p5.wait_over"))
+        elif d == "stet":
+            if c.disposition_date is None:
+                acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
+            else:
+                ready = add_years(c.disposition_date, wait)
+                if ready > as_of:
+                    acc.wait_until(ready, note("reason.p5.stet_wait", date=ready))
+        elif d == "pbj":
+            _pbj(acc, case, c, wait)
+        else:  # ncr: listed for 072A, timing not in the law file
+            acc.unknown.append(_N("reason.p5.ncr_timing"))
+    _person_pending(acc, case)
+    return acc.finish(
+        rule,
+        [c.index for c in candidates],
+        now_steps=(_N("step.file.non_conviction"), _N("step.fee.free"), _N("step.timeline")),
+    )
+
+
+def _pbj(acc: _Acc, case: _Case, c: Charge, wait: int) -> None:
+    # Later of discharge from probation or 3 years; no conviction in that window (S2, S22).
+    if c.category == "cannabis_possession":
+        acc.info.append(_N("reason.p5.cannabis_pbj_use_p3"))
+    if c.disposition_date is None:
+        acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
+        return
+    if c.sentence_completed_on is None:
+        acc.unknown.append(_R_SENTENCE_UNKNOWN)
+        return
+    ready = max(c.sentence_completed_on, add_years(c.disposition_date, wait))
+    if case.later is None:
+        acc.unknown.append(_R_LATER_UNKNOWN)
+    elif any(c.disposition_date <= d <= ready for d in case.later):
+        acc.fails.append(_N("reason.p5.pbj_conviction_within"))
+        return
+    if ready > case.as_of:
+        acc.wait_until(ready, note("reason.p5.pbj_wait", date=ready))
+
+
+# --- P6: CP § 10-110, listed convictions (PWID cannabis, paraphernalia, other drugs) -------
+
+
+def petition_listed_conviction(case: _Case) -> PathwayResult:
+    """Listed convictions: 3 yrs (PWID cannabis) or 5 yrs (misdemeanors) after the sentence."""
+    rule = RULES["petition_listed_conviction"]
+    acc = _Acc()
+    as_of = case.as_of
+    if case.juvenile:
+        return _fixed(rule.id, "reason.juvenile_other_route")
+    if (
+        not (case.dispositions & ({"guilty"} | UNSURE_DISPOSITION))
+        or case.categories == {"cannabis_possession"}
+    ) and not case.open:
+        return _fixed(rule.id, "reason.p6.no_listed_conviction")
+    candidates = [
+        c
+        for c in case.charges
+        if c.disposition == "guilty" and c.category != "cannabis_possession"
+    ]
+    if not candidates:
+        if any(
+            c.disposition in UNSURE_DISPOSITION and c.category != "cannabis_possession"
+            for c in case.charges
+        ):
+            acc.unknown.append(_R_DISPOSITION_UNKNOWN)
+        elif case.open:
+            acc.wait_undated(_R_CASE_OPEN)
+        else:
+            acc.fails.append(_N("reason.p6.no_listed_conviction"))
+        return acc.finish(rule, ())
+    for c in candidates:
+        if c.category == "cannabis_pwid":
+            wait = rule.number("pwid_cannabis_wait_years", as_of)
+            if wait is None:
+                acc.unknown.append(_N("reason.p6.pwid_old_rules"))
+                continue
+            acc.info.append(_N("reason.p6.pwid_not_pardoned"))
+        elif c.category in MISDEMEANOR_LISTED:
+            wait = rule.number("misdemeanor_wait_years", as_of) or 0
+        else:
+            acc.unknown.append(_N("reason.p6.list_unsettled"))
+            continue
+        _violation(acc, rule, c, as_of)
+        if c.sentence_completed_on is None:
+            acc.unknown.append(_R_SENTENCE_UNKNOWN)
+            continue
+        ready = add_years(c.sentence_completed_on, wait)
+        start = c.disposition_date or c.sentence_completed_on
+        if case.later is None:
+            acc.unknown.append(_R_LATER_UNKNOWN)
+        elif any(start < d <= ready for d in case.later):
+            # Ineligible until the new conviction is eligible too (S48, S50).
+            acc.unknown.append(_N("reason.p6.later_conviction"))
+        if ready > as_of:
+            acc.wait_until(ready, note("reason.p6.wait", date=ready, years=str(wait)))
+    _person_pending(acc, case)
+    acc.info.append(_N("reason.sa_may_object"))
+    return acc.finish(
+        rule,
+        [c.index for c in candidates],
+        now_steps=(_N("step.file.conviction"), _N("step.fee.conviction"), _N("step.timeline")),
+    )
+
+
+# --- P7a: the Governor's pardon of 2024-06-17 ----------------------------------------------
+
+
+def pardon_2024(case: _Case) -> PathwayResult:
+    """Misdemeanor possession (guilty or PBJ) charged before 2023-01-01 (S12, S13, 9.1)."""
+    rule = RULES["pardon_2024"]
+    off = _not_in_force(rule, case)
+    if off:
+        return off
+    if case.juvenile:
+        return _fixed(rule.id, "reason.pardon.not_juvenile")
+    if not (case.categories & _PARDON_CATEGORIES) or not (
+        case.dispositions & (CONVICTION | UNSURE_DISPOSITION)
+    ):
+        return _fixed(rule.id, "reason.pardon.not_covered")
+    acc = _Acc()
+    cut = rule.date("charged_before")
+    cats = case.categories
+    covered: list[int] = []
+    unsure = False
+    para_ok = "cannabis_possession" in cats and cats <= {"cannabis_possession", "paraphernalia"}
+    para_unsure = not (cats & (NON_CANNABIS_CATEGORIES - {"paraphernalia"})) and bool(
+        cats & UNSURE_CATEGORY
+    )
+    for c in case.charges:
+        if c.category not in ("cannabis_possession", "paraphernalia", *UNSURE_CATEGORY):
+            continue
+        if c.disposition in UNSURE_DISPOSITION:
+            unsure = True
+            continue
+        if c.disposition not in CONVICTION:
+            continue
+        if c.category in UNSURE_CATEGORY:
+            unsure = True
+            continue
+        if c.offense_date is not None:
+            before = c.offense_date < cut
+        elif c.disposition_date is not None and c.disposition_date < cut:
+            before = True
+        else:
+            unsure = True
+            acc.unknown.append(_R_OFFENSE_DATE_UNKNOWN)
+            continue
+        if not before:
+            acc.fails.append(note("reason.pardon.charged_after", date=cut))
+            continue
+        if c.category == "cannabis_possession" or para_ok:
+            covered.append(c.index)
+        elif cats & (NON_CANNABIS_CATEGORIES - {"paraphernalia"}):
+            acc.fails.append(_N("reason.pardon.para_other_charges"))
+        elif para_unsure:
+            unsure = True
+            acc.unknown.append(_R_CATEGORY_UNKNOWN)
+        else:
+            unsure = True
+            acc.unknown.append(_N("reason.pardon.para_only_unsettled"))  # 9.1 (d) [U]
+    signed = rule.date("signed_on")
+    if covered:
+        acc.fails.clear()
+        acc.unknown.clear()
+        if unsure:
+            acc.info.append(_N("reason.pardon.other_charges_unclear"))
+        if case.pardoned is False:
+            acc.unknown.append(_N("reason.pardon.not_shown"))
+            acc.steps.append(_N("step.pardon.apply_individually"))
+        acc.info.append(note("reason.pardon.automatic", date=signed))
+        acc.info.append(_N("reason.pardon.not_expungement"))
+        acc.steps.append(_N("step.pardon.check_case_search"))
+        return acc.finish(rule, covered, automatic_on=signed)
+    if unsure and not acc.unknown:
+        acc.unknown.append(_R_DISPOSITION_UNKNOWN)
+    if not acc.fails and not acc.unknown:
+        acc.fails.append(_N("reason.pardon.not_covered"))
+    return acc.finish(rule, ())
+
+
+# --- P7b: CP § 10-105(a)(8), expungement of a pardoned conviction --------------------------
+
+
+def petition_pardoned(case: _Case, pardon: PathwayResult) -> PathwayResult:
+    """One criminal act, not violent, fully pardoned: petition within 10 years (S2, S46)."""
+    rule = RULES["petition_pardoned"]
+    if pardon.status == "not_eligible" and case.pardoned is not True:
+        return _fixed(rule.id, "reason.p7.needs_pardon")
+    acc = _Acc()
+    if case.pardoned is True or pardon.status in ("automatic", "already_done"):
+        charges = pardon.charges
+        if pardon.status == "automatic":
+            deadline = add_years(
+                RULES["pardon_2024"].date("signed_on"),
+                rule.number("deadline_years_after_pardon") or 0,
+            )
+            if case.as_of > deadline:
+                acc.unknown.append(note("reason.p7.deadline_passed", date=deadline))
+            else:
+                acc.info.append(note("reason.p7.deadline", date=deadline))
+        if case.later:
+            acc.fails.append(_N("reason.p7.more_than_one_act"))
+        else:
+            acc.unknown.append(_N("reason.p7.one_act_unknown"))
+        acc.info.append(_N("reason.p7.p3_simpler"))
+        _person_pending(acc, case)
+        return acc.finish(rule, charges)
+    if pardon.status == "needs_review":
+        acc.unknown.append(_N("reason.p7.pardon_unclear"))
+        return acc.finish(rule, pardon.charges)
+    acc.fails.append(_N("reason.p7.needs_pardon"))
+    return acc.finish(rule, ())
+
+
+# --- P11: CP §§ 10-301 to 10-306, shielding -------------------------------------------------
+
+
+def shielding(case: _Case) -> PathwayResult:
+    """Listed convictions hidden 3 years after the sentence; once per lifetime (S31, S32)."""
+    rule = RULES["shielding"]
+    if case.juvenile:
+        return _fixed(rule.id, "reason.juvenile_other_route")
+    guilty = [c for c in case.charges if c.disposition == "guilty"]
+    candidates = [c for c in guilty if c.category in SHIELDABLE]
+    if not candidates:
+        return _fixed(rule.id, "reason.shield.no_listed_conviction")
+    acc = _Acc()
+    if len(candidates) != len(guilty):
+        acc.unknown.append(_N("reason.shield.other_convictions"))
+    wait = rule.number("wait_years") or 0
+    for c in candidates:
+        if c.category == "cannabis_possession":
+            acc.info.append(_N("reason.shield.expungement_better"))
+        if c.sentence_completed_on is None:
+            acc.unknown.append(_R_SENTENCE_UNKNOWN)
+            continue
+        ready = add_years(c.sentence_completed_on, wait)
+        start = c.disposition_date or c.sentence_completed_on
+        if case.later is None:
+            acc.unknown.append(_R_LATER_UNKNOWN)
+        elif any(start < d <= ready for d in case.later):
+            acc.unknown.append(_N("reason.shield.later_conviction"))
+        if ready > case.as_of:
+            acc.wait_until(ready, note("reason.shield.wait", date=ready))
+    acc.unknown.append(_N("reason.shield.once_per_lifetime"))
+    acc.info.append(_N("reason.shield.employers"))
+    _person_pending(acc, case)
+    return acc.finish(rule, [c.index for c in candidates])
+
+
+# --- P9: CP § 8-301.1, the State's Attorney's motion to vacate -------------------------------
+
+
+def sao_motion_to_vacate(case: _Case) -> PathwayResult:
+    """Only the State files, on new evidence or integrity grounds; not a cannabis tool (S7)."""
+    rule = RULES["sao_motion_to_vacate"]
+    off = _not_in_force(rule, case)
+    if off:
+        return off
+    return _sao(tuple(c.index for c in case.charges if c.disposition in CONVICTION))
+
+
+@functools.lru_cache(maxsize=256)
+def _sao(convicted: tuple[int, ...]) -> PathwayResult:
+    acc = _Acc()
+    if convicted:
+        acc.fails.append(_N("reason.sao.only_state_files"))
+        acc.fails.append(_N("reason.sao.not_for_cannabis"))
+        acc.steps.append(_N("step.sao.use_expungement"))
+    else:
+        acc.fails.append(_N("reason.sao.needs_conviction"))
+    return acc.finish(RULES["sao_motion_to_vacate"], convicted)
+
+
+# --- P12: CJ § 3-8A-27.1, juvenile records ---------------------------------------------------
+
+
+def juvenile_expungement(case: _Case) -> PathwayResult:
+    """Juvenile court records: 18+, 2 years since the last action, and more (S33)."""
+    rule = RULES["juvenile_expungement"]
+    if not case.juvenile and case.dob is None:
+        return _fixed(rule.id, "reason.juv.not_juvenile")
+    acc = _Acc()
+    idx = case.all_idx
+    if not case.juvenile:
+        minor = False
+        if case.dob is not None:
+            for c in case.charges:
+                if c.offense_date is not None and c.offense_date < add_years(case.dob, 18):
+                    minor = True
+        if minor:
+            acc.unknown.append(_N("reason.juv.maybe_juvenile"))
+            return acc.finish(rule, idx)
+        acc.fails.append(_N("reason.juv.not_juvenile"))
+        return acc.finish(rule, ())
+    if case.dob is None:
+        acc.unknown.append(_N("reason.juv.age_unknown"))
+    else:
+        adult = add_years(case.dob, rule.number("min_age") or 18)
+        if adult > case.as_of:
+            acc.wait_until(adult, note("reason.juv.until_18", date=adult))
+    last: dt.date | None = None
+    for c in case.charges:
+        for d in (c.disposition_date, c.sentence_completed_on):
+            if d is not None and (last is None or d > last):
+                last = d
+    if last is None:
+        acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
+    else:
+        ready = add_years(last, rule.number("wait_years_after_last_action") or 2)
+        if ready > case.as_of:
+            acc.wait_until(ready, note("reason.juv.wait", date=ready))
+    if case.later is None:
+        acc.unknown.append(_R_LATER_UNKNOWN)
+    elif case.later:
+        acc.fails.append(_N("reason.juv.later_conviction"))
+    if case.categories & ({"other"} | UNSURE_CATEGORY):
+        acc.unknown.append(_N("reason.juv.offense_check"))
+    acc.unknown.append(_N("reason.juv.other_conditions"))
+    _person_pending(acc, case)
+    return acc.finish(rule, idx)
+
+
+# --- the case --------------------------------------------------------------------------------
+
+_SIMPLE: tuple[Callable[[_Case], PathwayResult], ...] = (
+    auto_expungement_cannabis,
+    auto_expungement_favorable,
+    petition_cannabis_possession,
+    petition_non_conviction,
+    petition_listed_conviction,
+)
+
+
+def classify_charges(case: CaseInput) -> tuple[Charge, ...]:
+    """Classify every charge (category override wins) and normalise its disposition."""
+    out = []
+    for i, ch in enumerate(case.charges):
+        category = ch.category or classify_charge(ch.description, ch.statute)
+        disposition, treatment = disposition_detail(ch.disposition)
+        out.append(
+            Charge(
+                index=i,
+                category=category,
+                disposition=disposition,
+                offense_date=ch.offense_date,
+                disposition_date=ch.disposition_date,
+                sentence_completed_on=ch.sentence_completed_on,
+                probation_violation=ch.probation_violation,
+                treatment_nolle=treatment,
+            )
+        )
+    return tuple(out)
+
+
+def _blanket(status: str, reason: Note, charges: tuple[int, ...]) -> tuple[PathwayResult, ...]:
+    return tuple(
+        PathwayResult(rule.id, status, None, charges, rule.citations, (reason,), ())
+        for rule in RULES.values()
+    )
+
+
+def _pathways(case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date) -> list[PathwayResult]:
+    ctx = _Case(case, charges, as_of)
+    results = [fn(ctx) for fn in _SIMPLE]
+    pardon = pardon_2024(ctx)
+    if case.record_status.pardoned is True:
+        pardon = PathwayResult(
+            pardon.id,
+            "already_done",
+            None,
+            pardon.charges,
+            pardon.citations,
+            (_N("reason.record.pardoned"), _N("reason.pardon.not_expungement")),
+            (),
+        )
+    results.append(pardon)
+    results.append(petition_pardoned(ctx, pardon))
+    shield = shielding(ctx)
+    if case.record_status.shielded is True:
+        shield = PathwayResult(
+            shield.id, "already_done", None, shield.charges, shield.citations,
+            (_N("reason.record.shielded"),), (),
+        )  # fmt: skip
+    results.append(shield)
+    results.append(sao_motion_to_vacate(ctx))
+    results.append(juvenile_expungement(ctx))
+    return results
+
+
+def _expunged(charges: tuple[Charge, ...], case: CaseInput) -> tuple[PathwayResult, ...]:
+    idx = tuple(c.index for c in charges)
+    out = []
+    done = _N("reason.record.expunged")
+    for rule in RULES.values():
+        if (
+            rule.id in EXPUNGEMENT_PATHWAYS
+            or (rule.id == "pardon_2024" and case.record_status.pardoned is True)
+            or (rule.id == "shielding" and case.record_status.shielded is True)
+        ):
+            status = "already_done"
+        else:
+            status = "not_eligible"
+        out.append(PathwayResult(rule.id, status, None, idx, rule.citations, (done,), ()))
+    return tuple(out)
+
+
+_DOWNGRADE = frozenset({"automatic", "eligible_now", "eligible_later"})
+_R_COUNTY_UNKNOWN = _N("reason.county_unknown")
+
+
+def screen(case: CaseInput, as_of: dt.date) -> ScreeningResult:
+    """Screen one case against every pathway as the law stands on `as_of`."""
+    charges = classify_charges(case)
+    county = case.county
+    pathways: Sequence[PathwayResult]
+    if case.record_status.expunged is True:
+        pathways = _expunged(charges, case)
+    elif county in OUTSIDE_MARYLAND:
+        pathways = _blanket("not_eligible", _N("reason.outside_maryland"), ())
+    else:
+        pathways = _pathways(case, charges, as_of)
+        if not county:
+            pathways = [
+                PathwayResult(
+                    p.id,
+                    "needs_review",
+                    None,
+                    p.charges,
+                    p.citations,
+                    (_R_COUNTY_UNKNOWN, *p.reasons),
+                    (_STEP_LEGAL_HELP,),
+                )  # fmt: skip
+                if p.status in _DOWNGRADE
+                else p
+                for p in pathways
+            ]
+    pathways = tuple(pathways)
+    return ScreeningResult(
+        as_of=as_of,
+        rules_version=RULES_VERSION,
+        case_number=case.case_number,
+        county=county,
+        court=case.court,
+        charges=charges,
+        pathways=pathways,
+        verdict=verdict(case, pathways, charges, as_of),
+    )
+
+
+def verdict(
+    case: CaseInput,
+    pathways: Sequence[PathwayResult],
+    charges: Sequence[Charge],
+    as_of: dt.date,
+) -> Verdict:
+    """Pick the overall answer. Precedence (first that applies wins).
+
+    1. outside_maryland: the case is federal or in another state.
+    2. already_cleared: the record shows it was expunged.
+    3. automatic: an automatic expungement covers every charge and is still to come.
+    4. act_now: some pathway is eligible now.
+    5. automatic: an automatic expungement covering every charge is already due.
+    6. wait: the case itself is still open.
+    7. needs_review: some pathway needs a lawyer's look (it may be possible sooner).
+    8. wait: some pathway becomes possible later.
+    9. already_cleared: the record is shielded and nothing else applies.
+    10. no_relief_found.
+    """
+    if case.county in OUTSIDE_MARYLAND:
+        return Verdict("outside_maryland", _N("verdict.outside_maryland"))
+    if case.record_status.expunged is True:
+        return Verdict("already_cleared", _N("verdict.already_cleared"))
+    n_charges = len(charges)
+    case_open = case.case_status == "open" or any(c.disposition == "pending" for c in charges)
+    auto: PathwayResult | None = None
+    for p in pathways:
+        if (
+            p.id in AUTOMATIC_EXPUNGEMENTS
+            and p.status == "automatic"
+            and len(p.charges) == n_charges
+            and (auto is None or (p.eligible_on or as_of) < (auto.eligible_on or as_of))
+        ):
+            auto = p
+    if auto is not None and auto.eligible_on is not None and auto.eligible_on > as_of:
+        return Verdict("automatic", note("verdict.automatic_future", date=auto.eligible_on))
+    statuses = {p.status for p in pathways}
+    if "eligible_now" in statuses:
+        if auto is not None:
+            return Verdict(
+                "act_now", note("verdict.act_now_after_automatic", date=auto.eligible_on)
+            )
+        return Verdict("act_now", _N("verdict.act_now"))
+    if auto is not None:
+        return Verdict("automatic", note("verdict.automatic_past", date=auto.eligible_on))
+    if case_open:
+        return Verdict("wait", _N("verdict.case_open"))
+    if "needs_review" in statuses:
+        return Verdict("needs_review", _N("verdict.needs_review"))
+    if "eligible_later" in statuses:
+        dates = [p.eligible_on for p in pathways if p.status == "eligible_later" and p.eligible_on]
+        if dates and len(dates) == sum(p.status == "eligible_later" for p in pathways):
+            return Verdict("wait", note("verdict.wait_until", date=min(dates)))
+        return Verdict("wait", _N("verdict.wait"))
+    if case.record_status.shielded is True:
+        return Verdict("already_cleared", _N("verdict.shielded"))
+    return Verdict("no_relief_found", _N("verdict.no_relief_found"))

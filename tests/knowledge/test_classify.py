@@ -1,0 +1,95 @@
+"""The charge classifier and the disposition normaliser on real and documented-pattern text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge import CATEGORIES, DISPOSITIONS, classify_charge, normalize_disposition
+from knowledge.classify import disposition_detail
+
+VARIANTS_FILE = Path(__file__).parent / "charge_variants.yaml"
+_DATA = yaml.safe_load(VARIANTS_FILE.read_text(encoding="utf-8"))
+VARIANTS = [
+    (description, statute, category, seen)
+    for category, rows in _DATA.items()
+    for description, statute, seen in rows
+]
+
+
+@pytest.mark.parametrize(
+    ("description", "statute", "category", "seen"),
+    VARIANTS,
+    ids=[f"{v[2]}:{v[0]!r}:{v[1]}" for v in VARIANTS],
+)
+def test_description_gets_its_category(
+    description: str | None, statute: str | None, category: str, seen: str
+) -> None:
+    assert classify_charge(description, statute) == category
+
+
+def test_the_variant_table_is_large_and_covers_every_category() -> None:
+    assert len(VARIANTS) >= 150
+    assert {v[2] for v in VARIANTS} == set(CATEGORIES)
+    assert {v[3] for v in VARIANTS} <= {"CR", "BPD", "CLUE", "CJIS", "VAR"}
+
+
+def test_the_word_not_decides_between_cannabis_and_other_drugs() -> None:
+    assert classify_charge("CDS:POSSESS-MARIHUANA") == "cannabis_possession"
+    assert classify_charge("CDS:POSSESS-NOT MARIHUANA") == "other_drug_possession"
+
+
+def test_a_statute_alone_never_names_the_substance() -> None:
+    assert classify_charge(None, "CR.5.601.(a)(1)") == "drug_unspecified"
+
+
+RAW_DISPOSITIONS = [
+    ("GUILTY", "guilty"),
+    ("GUILTY - DOMESTIC RLTD", "guilty"),
+    ("NOLO CONTENDERE", "guilty"),
+    ("NOLLE PROSEQUI", "nolle_prosequi"),
+    ("Nolle Pros", "nolle_prosequi"),
+    ("STET", "stet"),
+    ("Stet", "stet"),
+    ("DISMISSED", "dismissed"),
+    ("Dismissed With Prejudice", "dismissed"),
+    ("NOT GUILTY", "not_guilty"),
+    ("JUDGMENT OF ACQUITAL", "not_guilty"),
+    ("ACQUITTED", "not_guilty"),
+    ("PBJ SUPERVISED", "pbj"),
+    ("PBJ UNSUPERVISED", "pbj"),
+    ("PROBATION BEFORE JUDGMENT", "pbj"),
+    ("PROBATION BEFORE JUDGEMENT", "pbj"),
+    ("PROBATION BEFORE JUDGMENT - DOMESTIC RLTD", "pbj"),
+    ("PBJ (6-220)", "pbj"),
+    ("MERGED", "merged"),
+    ("MERGED WITH OTHER COUNTS", "merged"),
+    ("NOT CRIMINALLY RESPONSIBLE", "ncr"),
+    ("COMPROMISED", "unknown"),
+    ("ABATED BY DEATH", "unknown"),
+    ("REMANDED TO JUVENILE COURT", "unknown"),
+    ("TRIAL DE NOVO WAIVED", "unknown"),
+    ("OTHER", "unknown"),
+    ("VOP WITHDRAWN/DISMISSED", "unknown"),
+    ("something new", "unknown"),
+    ("", "unknown"),
+    (None, "unknown"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), RAW_DISPOSITIONS)
+def test_raw_dispositions_normalise(raw: str | None, expected: str) -> None:
+    assert normalize_disposition(raw) == expected
+
+
+@pytest.mark.parametrize("value", DISPOSITIONS)
+def test_normalised_values_map_to_themselves(value: str) -> None:
+    assert normalize_disposition(value) == value
+    assert normalize_disposition(value.upper()) == value
+
+
+def test_a_nolle_with_a_treatment_condition_is_flagged() -> None:
+    assert disposition_detail("NOLLE PROSEQUI - DRUG TREATMENT") == ("nolle_prosequi", True)
+    assert disposition_detail("NOLLE PROSEQUI") == ("nolle_prosequi", False)

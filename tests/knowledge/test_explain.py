@@ -1,0 +1,98 @@
+"""Plain-language explanations: what happened, what to do, when, where, help, employers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge import parse_case, screen
+from knowledge.explain import explain
+
+AS_OF = dt.date(2026, 11, 25)
+
+
+def _result(**changes: object) -> object:
+    data: dict[str, object] = {
+        "court": "district",
+        "county": "Baltimore City",
+        "case_status": "closed",
+        "person": {"pending_case": False, "later_convictions": []},
+        "charges": [
+            {
+                "description": "CDS: POSS-MARIJUANA",
+                "offense_date": "2017-04-02",
+                "disposition": "GUILTY",
+                "disposition_date": "2017-06-10",
+                "sentence_completed_on": "2017-06-10",
+                "probation_violation": False,
+            }
+        ],
+    }
+    data.update(changes)
+    return screen(parse_case(data), AS_OF)
+
+
+def _text(parts: list) -> str:  # type: ignore[type-arg]
+    return "\n".join(p.text for p in parts)
+
+
+def test_an_eligible_possession_case_says_where_to_file_the_fee_and_help() -> None:
+    text = _text(explain(_result(), "en", self_reported=False))  # type: ignore[arg-type]
+
+    assert "District Court of Maryland for Baltimore City" in text
+    assert "$0 to $30" in text
+    assert "30 days to object" in text
+    assert "410-260-1392" in text
+    assert "410-547-6537" in text
+    assert "June 17, 2024" in text  # the pardon
+    assert "§ 10-105(a)(12)" in text
+
+
+def test_self_reported_answers_say_likely() -> None:
+    parts = explain(_result(), "en", self_reported=True)  # type: ignore[arg-type]
+
+    assert "likely" in parts[0].text
+    assert parts[1].key == "explain.self_reported"
+
+
+def test_spanish_explanation_uses_spanish_dates_and_words() -> None:
+    text = _text(explain(_result(), "es", self_reported=False))  # type: ignore[arg-type]
+
+    assert "17 de junio de 2024" in text
+    assert "Tribunal de Distrito de Maryland para Baltimore City" in text
+
+
+def test_a_later_date_is_given_in_words() -> None:
+    result = _result(
+        charges=[
+            {
+                "description": "CDS: POSS-MARIJUANA",
+                "offense_date": "2023-08-01",
+                "disposition": "GUILTY",
+                "disposition_date": "2023-12-01",
+                "sentence_completed_on": "2027-06-01",
+                "probation_violation": False,
+            }
+        ]
+    )
+
+    text = _text(explain(result, "en", self_reported=False))  # type: ignore[arg-type]
+
+    assert "Starting June 1, 2027" in text
+
+
+def test_a_cleared_case_tells_what_employers_may_ask() -> None:
+    result = _result(record_status={"expunged": True})
+
+    parts = explain(result, "en", self_reported=False)  # type: ignore[arg-type]
+
+    assert parts[0].key == "verdict.already_cleared"
+    assert any(p.key == "explain.employers.cleared" for p in parts)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_part_is_short(lang: str) -> None:
+    parts = explain(_result(), lang, self_reported=True)  # type: ignore[arg-type]
+
+    assert max(len(p.text) for p in parts) < 300

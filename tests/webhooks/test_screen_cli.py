@@ -1,0 +1,253 @@
+"""`recordcheck screen`: JSON object, array, JSON Lines and record CSV; bad input exits 2."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from knowledge import PATHWAY_IDS
+from webhooks.screen_cli import CSV_COLUMNS, RESULT_COLUMNS
+from webhooks.screen_cli import screen as screen_command
+
+CASE: dict[str, Any] = {
+    "case_number": "0B01234567",
+    "court": "district",
+    "county": "Baltimore City",
+    "case_status": "closed",
+    "charges": [
+        {
+            "description": "CDS: POSS-MARIJUANA",
+            "offense_date": "2016-04-02",
+            "disposition": "GUILTY",
+            "disposition_date": "2016-06-10",
+            "sentence_completed_on": "2017-06-10",
+            "probation_violation": False,
+        }
+    ],
+    "person": {"pending_case": False, "later_convictions": []},
+}
+
+
+def _command() -> click.Command:
+    """The command as registered in the `recordcheck` group, else the module's own."""
+    try:
+        from webhooks.cli import cli
+
+        registered = cli.commands.get("screen")  # type: ignore[attr-defined]
+    except ImportError:
+        registered = None
+    return registered or screen_command
+
+
+def run(args: list[str], stdin: bytes | str | None = None) -> Any:
+    runner = CliRunner()
+    return runner.invoke(_command(), args, input=stdin, catch_exceptions=False)
+
+
+def test_a_json_object_in_gives_an_object_out() -> None:
+    result = run(["-", "--as-of", "2026-11-25"], json.dumps(CASE))
+
+    out = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert out["as_of"] == "2026-11-25"
+    assert out["verdict"]["status"] == "act_now"
+    assert [p["id"] for p in out["pathways"]] == list(PATHWAY_IDS)
+
+
+def test_the_case_as_of_wins_over_the_option() -> None:
+    result = run(["--as-of", "2026-11-25"], json.dumps(CASE | {"as_of": "2024-01-01"}))
+
+    assert json.loads(result.stdout)["as_of"] == "2024-01-01"
+
+
+def test_an_array_in_gives_an_array_out_and_a_bad_case_exits_2_after_the_rest() -> None:
+    bad = CASE | {
+        "case_number": "BAD1",
+        "charges": [CASE["charges"][0] | {"offense_date": "2016-13-40"}],
+    }
+
+    result = run(["--as-of", "2026-11-25"], json.dumps([CASE, bad, CASE]))
+
+    out = json.loads(result.stdout)
+    assert result.exit_code == 2
+    assert len(out) == 3
+    assert out[0]["verdict"]["status"] == "act_now"
+    assert out[1] == {
+        "case_number": "BAD1", "index": 1, "field": "charges[0].offense_date",
+        "error": "is not a real calendar date",
+    }  # fmt: skip
+    assert out[2]["verdict"]["status"] == "act_now"
+    assert "case 2 (BAD1): charges[0].offense_date" in result.stderr
+
+
+def test_json_lines_in_gives_json_lines_out(tmp_path: Path) -> None:
+    src = tmp_path / "cases.jsonl"
+    src.write_text(json.dumps(CASE) + "\n" + json.dumps(CASE | {"county": "federal"}) + "\n")
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0
+    assert [r["verdict"]["status"] for r in lines] == ["act_now", "outside_maryland"]
+
+
+def test_a_broken_json_line_is_reported_and_the_others_are_screened() -> None:
+    stdin = json.dumps(CASE) + "\n{broken\n" + json.dumps(CASE) + "\n"
+
+    result = run(["--as-of", "2026-11-25"], stdin)
+
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 2
+    assert len(lines) == 3
+    assert json.loads(lines[1])["error"] == "not valid JSON"
+    assert "line 2" in result.stderr
+
+
+def _csv(rows: list[dict[str, str]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: row.get(c, "") for c in CSV_COLUMNS})
+    return buf.getvalue()
+
+
+ROW = {
+    "case_number": "0B01234567", "court": "district", "county": "Baltimore City",
+    "case_status": "closed", "charge_number": "1", "description": "CDS: POSS-MARIJUANA",
+    "offense_date": "2016-04-02", "disposition": "GUILTY", "disposition_date": "2016-06-10",
+    "sentence_completed_on": "2017-06-10", "probation_violation": "false", "expunged": "false",
+}  # fmt: skip
+
+
+def test_a_record_csv_gives_one_row_per_case(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    src.write_text(
+        _csv(
+            [
+                ROW,
+                ROW | {"charge_number": "2", "description": "ASSAULT-SEC DEGREE"},
+                ROW
+                | {
+                    "case_number": "114351015",
+                    "court": "circuit",
+                    "disposition": "NOLLE PROSEQUI",
+                },
+            ]
+        )
+    )
+    out = tmp_path / "out.csv"
+
+    result = run([str(src), "--as-of", "2026-11-25", "-o", str(out)])
+
+    rows = list(csv.DictReader(out.open()))
+    assert result.exit_code == 0, result.stderr
+    assert list(rows[0]) == list(RESULT_COLUMNS)
+    assert [r["case_number"] for r in rows] == ["0B01234567", "114351015"]
+    assert rows[0]["pardon_2024_status"] == "automatic"
+    assert rows[0]["pardon_2024_eligible_on"] == "2024-06-17"
+    assert rows[0]["auto_expungement_cannabis_status"] == "not_eligible"
+    # No person facts in a record CSV: an open case elsewhere is unknown, so a lawyer checks.
+    assert rows[0]["petition_cannabis_possession_status"] == "needs_review"
+
+
+def test_csv_rows_of_one_case_that_disagree_exit_2_and_the_rest_are_screened(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "records.csv"
+    src.write_text(
+        _csv(
+            [
+                ROW,
+                ROW | {"charge_number": "2", "county": "Baltimore County"},
+                ROW | {"case_number": "OTHER"},
+            ]
+        )
+    )
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.exit_code == 2
+    assert rows[0]["error"].startswith("county: rows of the same case disagree")
+    assert rows[1]["case_number"] == "OTHER"
+    assert rows[1]["verdict"]
+    assert "case 0B01234567 (line 2): county" in result.stderr
+
+
+def test_a_duplicated_charge_row_is_bad_input(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    src.write_text(_csv([ROW, ROW]))
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 2
+    assert "appears twice" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        (b"", "is empty"),
+        (b"  \n ", "is empty"),
+        (b"\xff\xfe{", "not UTF-8"),
+        (b"[1, 2", "not valid JSON"),
+        (b'{"charges": [{"disposition": "GUILTY"}], "charges": []}', "not valid JSON"),
+    ],
+)
+def test_bad_stdin_exits_2_with_a_message(stdin: bytes, message: str) -> None:
+    result = run(["--as-of", "2026-11-25"], stdin)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_non_utf8_csv_exits_2(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    src.write_bytes(_csv([ROW]).encode("utf-8").replace(b"MARIJUANA", b"MARIJ\xd1ANA"))
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.stderr
+
+
+def test_a_csv_with_unknown_columns_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    src.write_text("case_number,description,disposition,ssn\n1,x,GUILTY,123\n")
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 2
+    assert "unknown CSV columns: ssn" in result.stderr
+
+
+def test_a_huge_csv_is_screened(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    src.write_text(_csv([ROW | {"case_number": f"C{i}"} for i in range(3000)]))
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 3001
+
+
+def test_a_bad_as_of_is_a_usage_error() -> None:
+    result = run(["--as-of", "25/11/2026"], json.dumps(CASE))
+
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = run([str(tmp_path / "nope.json")])
+
+    assert result.exit_code != 0
+    assert "cannot read" in result.output
