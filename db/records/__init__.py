@@ -1,0 +1,1 @@
+"""Court records store: import, case-number normalisation, verified lookup, search, demo data."""

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from webhooks.cli import cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def run(database_url, db_session, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("RECORDCHECK_HMAC_KEY", "cli-test-key")
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, list(args))
+
+    return invoke
+
+
+def test_import_prints_a_summary_and_lookup_shows_the_case(run):
+    imported = run("records", "import", str(FIXTURES / "records.csv"))
+    found = run("records", "lookup", "1d-0999-0002")
+
+    assert imported.exit_code == 0, imported.output
+    assert "cases: 3 added" in imported.output
+    assert "skipped: 1" in imported.output
+    assert found.exit_code == 0, found.output
+    assert "Case 1D09990002: district court, Baltimore City" in found.output
+    assert "POSSESSION OF MARIHUANA" in found.output
+
+
+def test_import_of_case_harvester_tables_with_auto_format(run):
+    paths = [str(p) for p in sorted((FIXTURES / "caseharvester").iterdir())]
+
+    result = run("records", "import", "--format", "auto", *paths)
+
+    assert result.exit_code == 0, result.output
+    assert "cases: 6 added" in result.output
+
+
+def test_bad_rows_are_listed_with_file_and_line_and_exit_1(run, tmp_path):
+    path = tmp_path / "bad.csv"
+    lines = (FIXTURES / "records.csv").read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1], "0B1,district"]) + "\n")
+
+    result = run("records", "import", str(path))
+
+    assert result.exit_code == 1
+    assert f"{path}:3: row has 2 fields, the header has 16" in result.output
+    assert "cases: 1 added" in result.output
+
+
+def test_lookup_json_with_the_right_birth_date(run):
+    run("records", "import", str(FIXTURES / "records.csv"))
+    run("records", "import", "--program", "bcsao-2019-vacatur", str(FIXTURES / "program.csv"))
+
+    result = run("records", "lookup", "0B09990001", "--dob", "1980-07-15", "--json")
+
+    payload = json.loads(result.output)
+    assert result.exit_code == 0
+    assert payload["status"] == "found"
+    assert payload["case"]["person"]["date_of_birth"] is None
+    assert payload["programs"][0]["program"] == "bcsao-2019-vacatur"
+    assert payload["screening"]["case_number"] == "0B09990001"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["0B09990001"], id="birth-date-needed"),
+        pytest.param(["0B09990001", "--dob", "1980-07-16"], id="wrong-birth-date"),
+        pytest.param(["9Z99999999", "--dob", "1980-07-15"], id="unknown-case"),
+    ],
+)
+def test_lookup_exits_3_with_one_message_when_not_found_or_not_verified(run, args):
+    run("records", "import", str(FIXTURES / "records.csv"))
+
+    result = run("records", "lookup", *args)
+
+    assert result.exit_code == 3
+    assert "Not found, or the date of birth does not match" in result.output
+    assert "SAMPLE" not in result.output
+
+
+def test_lookup_rejects_a_malformed_birth_date(run):
+    result = run("records", "lookup", "0B09990001", "--dob", "15/07/1980")
+
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+
+
+def test_import_rejects_a_bad_program_name_and_a_missing_file(run, tmp_path):
+    bad_name = run("records", "import", "--program", "no spaces!", str(FIXTURES / "program.csv"))
+    missing = run("records", "import", str(tmp_path / "nope.csv"))
+
+    assert bad_name.exit_code == 2
+    assert missing.exit_code == 1
+    assert "cannot read the file" in missing.output
+
+
+def test_demo_data_if_empty_loads_once(run):
+    first = run("demo-data", "--cases", "30", "--seed", "4", "--if-empty")
+    second = run("demo-data", "--cases", "30", "--seed", "4", "--if-empty")
+
+    assert first.exit_code == 0, first.output
+    assert "demo data loaded" in first.output
+    assert second.exit_code == 0
+    assert "demo data not loaded: the database already holds" in second.output
+
+
+def test_demo_data_out_writes_csv_files_that_import_cleanly(run, tmp_path):
+    written = run("demo-data", "--cases", "25", "--seed", "9", "--out", str(tmp_path))
+    with (tmp_path / "records.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    imported = run("records", "import", str(tmp_path / "records.csv"))
+
+    assert written.exit_code == 0
+    assert len(rows) >= 25
+    assert imported.exit_code == 0, imported.output
+
+
+def test_demo_data_rejects_a_negative_count(run):
+    assert run("demo-data", "--cases", "-1").exit_code == 2
