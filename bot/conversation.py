@@ -1,0 +1,771 @@
+"""The conversation: ``advance(state, inbound, ctx) -> Transition``, a table of small steps.
+
+Pure: no I/O and no clock. ``ctx`` carries today's date and the read-only case lookup; every
+write the conversation wants (a reminder, a handoff request, erasing the person) is returned
+as an *effect* for ``bot.service.handle`` to apply in the same transaction as the new state.
+Replies are text keys with parameters; the words are in ``knowledge/texts/chat.*.yaml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from bot import outcome
+from bot.model import (
+    CaseLookup,
+    Choice,
+    Effect,
+    ForgetMe,
+    Inbound,
+    OpenHandoff,
+    ProgramStatus,
+    Reply,
+    SaveReminder,
+)
+from bot.parsing import (
+    Option,
+    fold,
+    is_greeting,
+    is_not_sure,
+    lang_from_hint,
+    looks_spanish,
+    parse_command,
+    parse_date,
+    parse_full_date,
+    parse_number,
+    parse_option,
+    parse_yes_no,
+)
+from bot.state import MAX_HISTORY, State, reply_from_json, reply_to_json
+
+#: Idle time after which a conversation is forgotten (DESIGN.md section 3: kept 30 days).
+EXPIRE_AFTER = dt.timedelta(days=30)
+#: Idle time after which the person gets a short "welcome back".
+WELCOME_BACK_AFTER = dt.timedelta(hours=24)
+#: Misunderstandings in a row before we offer the menu and a person.
+MAX_MISSES = 3
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a step may consult besides the state and the message: the date and the records."""
+
+    today: dt.date
+    lookup: CaseLookup
+
+
+class Transition(NamedTuple):
+    """The new state, what to say, and what to write."""
+
+    state: State
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...] = ()
+
+
+Step = Callable[[State, Inbound, Context], Transition]
+
+
+def _say(state: State, *replies: Reply, effects: Sequence[Effect] = ()) -> Transition:
+    return Transition(state, tuple(replies), tuple(effects))
+
+
+# ---- the questions and their answers ------------------------------------------------------
+
+YES_NO = {"yes": True, "no": False}
+YES_NO_UNSURE = (
+    Option("yes", ("yes", "si")),
+    Option("no", ("no",)),
+    Option("not_sure", ()),
+)
+
+QUESTIONS: dict[str, tuple[Option, ...]] = {
+    "q_charge": (
+        Option("possession", ("possession", "posesion", "simple possession", "poss")),
+        Option(
+            "pwid",
+            (
+                "intent",
+                "with intent",
+                "pwid",
+                "intent to distribute",
+                "selling",
+                "intencion",
+                "intencion de distribuir",
+                "distribution",
+                "distribucion",
+                "venta",
+            ),
+        ),  # fmt: skip
+        Option("paraphernalia", ("paraphernalia", "parafernalia", "para")),
+        Option("other", ("something else", "other", "otro", "otra", "otra cosa", "algo mas")),
+        Option("not_sure", ()),
+    ),
+    "q_other": YES_NO_UNSURE,
+    "q_outcome": (
+        Option("guilty", ("guilty", "culpable", "convicted", "condenado", "condenada")),
+        Option(
+            "pbj",
+            (
+                "pbj",
+                "probation before judgment",
+                "probation before judgement",
+                "libertad condicional antes del fallo",
+                "probatoria antes del fallo",
+            ),
+        ),  # fmt: skip
+        Option(
+            "dropped",
+            (
+                "dropped",
+                "nolle",
+                "nolle prosequi",
+                "nol pros",
+                "nolle pros",
+                "dismissed",
+                "retirado",
+                "retiraron",
+                "desestimado",
+                "desestimaron",
+                "archivado",
+            ),
+        ),  # fmt: skip
+        Option("stet", ("stet", "inactive", "inactivo")),
+        Option(
+            "not_guilty",
+            ("not guilty", "no culpable", "acquitted", "inocente", "innocent", "absuelto"),
+        ),
+        Option("open", ("open", "still open", "pending", "abierto", "pendiente", "sigue abierto")),
+        Option("not_sure", ()),
+    ),
+    "q_done": YES_NO_UNSURE,
+    "q_court": (
+        Option("baltimore_city", ("baltimore city", "city", "ciudad", "ciudad de baltimore")),
+        Option("baltimore_county", ("baltimore county", "county", "condado de baltimore")),
+        Option("other_md", ("another county", "other county", "otro condado", "maryland")),
+        Option(
+            "outside",
+            (
+                "outside maryland",
+                "dc",
+                "washington",
+                "federal",
+                "another state",
+                "fuera",
+                "fuera de maryland",
+                "otro estado",
+                "pennsylvania",
+                "virginia",
+            ),
+        ),  # fmt: skip
+        Option("not_sure", ()),
+    ),
+    "q_open": YES_NO_UNSURE,
+}
+
+#: The question path, in order. ``q_done`` and ``q_done_when`` are skipped when they do not apply.
+QUESTION_ORDER = ("q_charge", "q_other", "q_outcome", "q_when", "q_done", "q_done_when", "q_court",
+                  "q_open")  # fmt: skip
+
+MENU = ("case", "questions", "learn", "person")
+LEARN = ("pardon", "expungement", "shielding", "employers", "help")
+RESULT_NEXT = ("detail", "remind", "person")
+NOT_FOUND_NEXT = ("questions", "retry")
+
+
+def _choices(prefix: str, values: Sequence[str], *, numbered: bool = True) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(f"{prefix}.{value}", str(i) if numbered else value)
+        for i, value in enumerate(values, start=1)
+    )
+
+
+def _yes_no_choices() -> tuple[Choice, ...]:
+    return (Choice("chat.btn.yes", "yes"), Choice("chat.btn.no", "no"))
+
+
+def _question_reply(step: str) -> Reply:
+    options = QUESTIONS.get(step)
+    if options is None:  # the date questions
+        return Reply(f"chat.{step}", choices=(Choice("chat.btn.not_sure", "not sure"),))
+    return Reply(
+        f"chat.{step}",
+        choices=_choices(f"chat.btn.{step}", [o.value for o in options]),
+    )
+
+
+# ---- prompts: how each step asks its question (used after BACK, HELP, LANG, misses) -------
+
+
+def prompt(state: State) -> tuple[Reply, ...]:
+    """The question the current step is waiting on."""
+    step = state.step
+    if step == "lang":
+        return (Reply("chat.lang.ask", choices=_choices("chat.btn.lang", ["en", "es"])),)
+    if step == "menu":
+        return (Reply("chat.menu", choices=_choices("chat.btn.menu", MENU)),)
+    if step == "case_number":
+        return (Reply("chat.case.ask"),)
+    if step == "dob":
+        return (Reply("chat.dob.ask", choices=(Choice("chat.btn.skip", "skip"),)),)
+    if step == "not_found":
+        return (Reply("chat.lookup.next", choices=_choices("chat.btn.not_found", NOT_FOUND_NEXT)),)
+    if step in QUESTION_ORDER:
+        return (_question_reply(step),)
+    if step == "found_open":
+        return (_question_reply("q_open"),)
+    if step == "result":
+        return (Reply("chat.result.next", choices=_choices("chat.btn.result", RESULT_NEXT)),)
+    if step == "remind_confirm":
+        reminder = (state.result or {}).get("reminder") or {}
+        return (
+            Reply(
+                "chat.remind.confirm",
+                {"date": str(reminder.get("due_on", ""))},
+                choices=_yes_no_choices(),
+            ),
+        )
+    if step == "learn":
+        return (Reply("chat.learn.menu", choices=_choices("chat.btn.learn", LEARN)),)
+    if step == "handoff_confirm":
+        return (
+            Reply("chat.handoff.ask"),
+            *_summary(state),
+            Reply("chat.handoff.confirm", choices=_yes_no_choices()),
+        )
+    if step == "delete_confirm":
+        return (Reply("chat.delete.confirm", choices=_yes_no_choices()),)
+    return prompt(replace(state, step="menu"))
+
+
+def _goto(state: State, step: str, *, remember: bool = True) -> State:
+    """Move to ``step``; the step we leave goes on the BACK stack."""
+    history = state.history
+    if remember and state.step not in ("new", step, "delete_confirm", "lang"):
+        history = (*history, state.step)[-MAX_HISTORY:]
+    return replace(state, step=step, history=history, misses=0)
+
+
+def _miss(state: State, key: str, **params: str) -> Transition:
+    """Count a misunderstanding; the third in a row offers the menu and a person."""
+    misses = state.misses + 1
+    if misses >= MAX_MISSES:
+        moved = _goto(state, "menu")
+        return _say(moved, Reply("chat.miss.offer"), *prompt(moved))
+    return _say(replace(state, misses=misses), Reply(key, params))
+
+
+def _to_menu(state: State, *before: Reply) -> Transition:
+    moved = _goto(state, "menu")
+    return _say(moved, *before, *prompt(moved))
+
+
+# ---- steps --------------------------------------------------------------------------------
+
+
+def _on_new(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """First contact: welcome; ask the language unless the channel or the words tell us."""
+    command = parse_command(inbound.text)
+    lang = lang_from_hint(inbound.lang_hint)
+    if command == "lang_es" or (lang is None and looks_spanish(inbound.text)):
+        lang = "es"
+    elif command == "lang_en":
+        lang = "en"
+    if lang is None:
+        asking = replace(state, step="lang", lang=None)
+        return _say(asking, Reply("chat.welcome.first"), *prompt(asking))
+    chosen = replace(state, lang=lang, step="menu")
+    return _say(
+        chosen,
+        Reply("chat.welcome.hello"),
+        Reply(_privacy_key(inbound)),
+        *prompt(chosen),
+    )
+
+
+def _privacy_key(inbound: Inbound) -> str:
+    return "chat.privacy.sms" if inbound.channel == "sms" else "chat.privacy.other"
+
+
+def _on_lang(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Set the language, then go on where we were (or, the first time, to the menu)."""
+    command = parse_command(inbound.text)
+    lang = {"lang_en": "en", "lang_es": "es"}.get(command or "")
+    if lang is None:
+        picked = parse_option(
+            inbound.text,
+            (Option("en", ("en", "eng", "english", "ingles")), Option("es", ("es", "esp"))),
+        )
+        lang = picked
+    if lang is None:
+        return _miss(state, "chat.miss.lang")
+    back_to = state.pending.get("return_to")
+    chosen = replace(state, lang=lang, misses=0).with_pending(return_to=None)
+    if back_to is None:
+        moved = replace(chosen, step="menu")
+        return _say(moved, Reply(_privacy_key(inbound)), *prompt(moved))
+    moved = replace(chosen, step=str(back_to))
+    return _say(moved, Reply("chat.lang.set"), *prompt(moved))
+
+
+def _on_menu(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Route 1-4 from the menu."""
+    choice = parse_option(
+        inbound.text,
+        (
+            Option("case", ("case", "case number", "check", "caso", "numero de caso")),
+            Option("questions", ("questions", "preguntas", "dont know", "no se")),
+            Option("learn", ("learn", "options", "aprender", "informacion", "opciones")),
+            Option("person", ("person", "human", "talk", "persona", "hablar", "agent")),
+        ),
+    )
+    if choice is None and is_not_sure(inbound.text):
+        choice = "questions"
+    if choice == "case":
+        moved = _goto(state, "case_number")
+        return _say(moved, *prompt(moved))
+    if choice == "questions":
+        return _start_questions(state)
+    if choice == "learn":
+        moved = _goto(state, "learn")
+        return _say(moved, *prompt(moved))
+    if choice == "person":
+        return _ask_handoff(state)
+    if is_greeting(inbound.text):
+        return _say(state, *prompt(state))
+    return _miss(state, "chat.miss.number", max="4")
+
+
+def _on_case_number(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Take a case number in any common format and ask for the date of birth."""
+    if is_not_sure(inbound.text) or parse_number(inbound.text, 2) == 2:
+        return _start_questions(state)
+    normalized = ctx.lookup.normalize_case_number(inbound.text)
+    if normalized is None:
+        return _miss(state, "chat.case.bad")
+    moved = _goto(state.with_pending(case_number=normalized), "dob")
+    return _say(moved, *prompt(moved))
+
+
+_SKIP = frozenset(("skip", "saltar", "omitir", "pass", "no", "none", "ninguno", "prefiero no"))
+
+
+def _on_dob(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Take the date of birth (or SKIP), then look the case up."""
+    case_number = state.pending.get("case_number")
+    if not case_number:
+        return _to_menu(state)
+    folded = fold(inbound.text)
+    if folded in _SKIP or is_not_sure(inbound.text):
+        dob = None
+    else:
+        dob = parse_full_date(inbound.text)
+        if dob is None or dob >= ctx.today or dob.year < 1900:
+            return _miss(state, "chat.dob.bad")
+    found = ctx.lookup.lookup(
+        case_number=str(case_number), date_of_birth=dob, requester=inbound.sender_hash
+    )
+    cleared = state.with_pending(case_number=None)
+    if found.status == "locked_out":
+        return _to_menu(cleared, Reply("chat.lookup.locked"))
+    if found.status != "found" or found.case is None:
+        moved = _goto(cleared, "not_found")
+        return _say(moved, Reply("chat.lookup.not_found"), *prompt(moved))
+    # Records never say whether the person has an open case now; one question settles it.
+    found_case = {
+        "case": dict(found.case),
+        "programs": [
+            [p.program, p.status, p.status_date.isoformat() if p.status_date else None]
+            for p in found.programs
+        ],
+    }
+    moved = _goto(cleared.with_pending(found=found_case), "found_open", remember=False)
+    return _say(
+        moved,
+        Reply("chat.lookup.found", {"case_number": str(found.case.get("case_number") or "")}),
+        *prompt(moved),
+    )
+
+
+def _on_found_open(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """After a lookup: is a criminal case open now? Then the result."""
+    found = state.pending.get("found")
+    if not isinstance(found, dict):
+        return _to_menu(state)
+    if is_not_sure(inbound.text):
+        value: str | None = "not_sure"
+    else:
+        value = parse_option(inbound.text, YES_NO_UNSURE)
+        if value is None:
+            yes_no = parse_yes_no(inbound.text)
+            value = None if yes_no is None else ("yes" if yes_no else "no")
+    if value is None:
+        return _miss(state, "chat.miss.number", max="3")
+    case = dict(found["case"])
+    case["person"] = {**(case.get("person") or {}), "pending_case": YES_NO.get(value)}
+    programs = tuple(
+        ProgramStatus(str(name), str(status), dt.date.fromisoformat(day) if day else None)
+        for name, status, day in found.get("programs") or ()
+    )
+    built = outcome.build(
+        case, programs=programs, self_reported=False, lang=state.language, today=ctx.today
+    )
+    return _show_result(state.with_pending(found=None), built)
+
+
+def _on_not_found(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """After a miss: answer questions instead, or try another number."""
+    choice = parse_option(
+        inbound.text,
+        (
+            Option("questions", ("questions", "preguntas", "yes", "si")),
+            Option("retry", ("retry", "try again", "again", "otra vez", "another", "otro")),
+        ),
+    )
+    if choice == "questions":
+        return _start_questions(state)
+    if choice == "retry":
+        moved = _goto(state, "case_number")
+        return _say(moved, *prompt(moved))
+    normalized = ctx.lookup.normalize_case_number(inbound.text)
+    if normalized is not None:  # they simply sent another number
+        moved = _goto(state.with_pending(case_number=normalized), "dob")
+        return _say(moved, *prompt(moved))
+    return _miss(state, "chat.miss.number", max="2")
+
+
+def _start_questions(state: State) -> Transition:
+    moved = _goto(replace(state, answers={}), "q_charge")
+    return _say(moved, Reply("chat.q.intro"), *prompt(moved))
+
+
+def _next_question(state: State, after: str) -> str | None:
+    answers = state.answers
+    index = QUESTION_ORDER.index(after) + 1
+    for step in QUESTION_ORDER[index:]:
+        if step == "q_done" and answers.get("q_outcome") not in ("guilty", "pbj"):
+            continue
+        if step == "q_done_when" and answers.get("q_done") != "yes":
+            continue
+        return step
+    return None
+
+
+def _answer(state: State, step: str, value: str | None, ctx: Context) -> Transition:
+    """Store one answer and ask the next question, or show the result after the last."""
+    answers = {**state.answers, step: value}
+    # A changed answer can make later answers meaningless (BACK, then a new outcome).
+    if step == "q_outcome" and value not in ("guilty", "pbj"):
+        answers.pop("q_done", None)
+        answers.pop("q_done_when", None)
+    if step == "q_done" and value != "yes":
+        answers.pop("q_done_when", None)
+    answered = replace(state, answers=answers)
+    following = _next_question(answered, step)
+    if following is not None:
+        moved = _goto(answered, following)
+        return _say(moved, *prompt(moved))
+    built = outcome.build(
+        outcome.case_from_answers(answered.answers),
+        programs=(),
+        self_reported=True,
+        lang=answered.language,
+        today=ctx.today,
+    )
+    return _show_result(answered, built)
+
+
+def _on_question(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """A multiple-choice question: a number, the words, or "not sure"."""
+    step = state.step
+    options = QUESTIONS[step]
+    if is_not_sure(inbound.text):
+        return _answer(state, step, "not_sure", ctx)
+    value = parse_option(inbound.text, options)
+    if value is None and options is YES_NO_UNSURE:
+        yes_no = parse_yes_no(inbound.text)
+        value = None if yes_no is None else ("yes" if yes_no else "no")
+    if value is None:
+        if is_greeting(inbound.text):
+            return _say(state, *prompt(state))
+        return _miss(state, "chat.miss.number", max=str(len(options)))
+    return _answer(state, step, value, ctx)
+
+
+def _on_date_question(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """A "when" question: a year is enough; "not sure" is fine."""
+    if is_not_sure(inbound.text):
+        return _answer(state, state.step, None, ctx)
+    when = parse_date(inbound.text)
+    if when is None or when.earliest() > ctx.today:
+        return _miss(state, "chat.miss.date")
+    return _answer(state, state.step, when.iso(), ctx)
+
+
+def _show_result(state: State, built: outcome.Built) -> Transition:
+    stored = {
+        "summary": [reply_to_json(r) for r in built.summary],
+        "detail": [reply_to_json(r) for r in built.detail],
+        "reminder": built.reminder,
+        "verdict": built.verdict,
+        "case_ref": built.case_ref,
+        "self_reported": built.self_reported,
+    }
+    moved = _goto(replace(state, result=stored), "result")
+    return _say(moved, *built.summary, *prompt(moved))
+
+
+def _on_result(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """After a result: more detail, a reminder, or a person."""
+    choice = parse_option(
+        inbound.text,
+        (
+            Option("detail", ("detail", "more", "more detail", "detalle", "mas", "mas detalle")),
+            Option("remind", ("remind", "remind me", "reminder", "recordar", "recordatorio")),
+            Option("person", ("person", "human", "talk", "persona", "hablar")),
+        ),
+    )
+    result = state.result or {}
+    if choice == "detail":
+        detail = tuple(reply_from_json(r) for r in result.get("detail") or ())
+        return _say(state, *detail, *prompt(state))
+    if choice == "remind":
+        if not result.get("reminder"):
+            return _say(state, Reply("chat.remind.none"), *prompt(state))
+        moved = _goto(state, "remind_confirm")
+        return _say(moved, *prompt(moved))
+    if choice == "person":
+        return _ask_handoff(state)
+    if is_greeting(inbound.text):
+        return _say(state, *prompt(state))
+    return _miss(state, "chat.miss.number", max="3")
+
+
+def _on_remind_confirm(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Store the reminder (and the encrypted address) only after a clear yes."""
+    answer = parse_yes_no(inbound.text)
+    reminder = (state.result or {}).get("reminder")
+    if answer is None or not reminder:
+        if not reminder:
+            return _to_menu(state)
+        return _miss(state, "chat.miss.yes_no")
+    back = _goto(state, "result", remember=False)
+    if not answer:
+        return _say(back, Reply("chat.remind.cancelled"), *prompt(back))
+    if inbound.reply_address is None:
+        return _say(back, Reply("chat.remind.no_address"), *prompt(back))
+    due_on = dt.date.fromisoformat(str(reminder["due_on"]))
+    effect = SaveReminder(
+        due_on=due_on,
+        pathway=str(reminder["pathway"]),
+        case_ref=(state.result or {}).get("case_ref"),
+    )
+    return _say(
+        back,
+        Reply("chat.remind.saved", {"date": str(reminder["due_on"])}),
+        *prompt(back),
+        effects=(effect,),
+    )
+
+
+def _on_learn(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """The options explainer: pardon, expungement, shielding, employers, free help."""
+    topic = parse_option(
+        inbound.text,
+        (
+            Option("pardon", ("pardon", "perdon", "indulto")),
+            Option("expungement", ("expungement", "expunge", "borrado", "eliminar")),
+            Option("shielding", ("shielding", "shield", "proteccion", "ocultar")),
+            Option("employers", ("employers", "employer", "jobs", "job", "empleo", "trabajo")),
+            Option("help", ("free help", "help", "lawyer", "abogado", "ayuda gratis")),
+        ),
+    )
+    if topic is None:
+        if is_greeting(inbound.text):
+            return _say(state, *prompt(state))
+        return _miss(state, "chat.miss.number", max="5")
+    return _say(replace(state, misses=0), Reply(f"chat.learn.{topic}"), Reply("chat.learn.more"))
+
+
+def _ask_handoff(state: State) -> Transition:
+    moved = _goto(state, "handoff_confirm")
+    return _say(moved, *prompt(moved))
+
+
+def _summary(state: State) -> tuple[Reply, ...]:
+    """What we would share with a person: language, case number, the result in brief."""
+    result = state.result or {}
+    lines = [Reply(f"chat.summary.lang.{state.language}")]
+    if result.get("case_ref"):
+        lines.append(Reply("chat.summary.case", {"case_number": str(result["case_ref"])}))
+    elif result.get("self_reported"):
+        lines.append(Reply("chat.summary.self"))
+    verdict = result.get("verdict")
+    if verdict:
+        lines.append(Reply(f"chat.summary.verdict.{verdict}"))
+    else:
+        lines.append(Reply("chat.summary.no_result"))
+    return tuple(lines)
+
+
+def _on_handoff_confirm(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Open a handoff request with the summary, only if the person agrees to share it."""
+    answer = parse_yes_no(inbound.text)
+    if answer is None:
+        return _miss(state, "chat.miss.yes_no")
+    if not answer:
+        return _to_menu(state, Reply("chat.handoff.declined"))
+    moved = _goto(state, "menu", remember=False)
+    return _say(
+        moved,
+        Reply("chat.handoff.done"),
+        *prompt(moved),
+        effects=(OpenHandoff(summary=_summary(state)),),
+    )
+
+
+def _on_delete_confirm(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Erase everything on a clear yes; anything else keeps the data."""
+    answer = parse_yes_no(inbound.text)
+    if answer:
+        return _say(State(), Reply("chat.delete.done"), effects=(ForgetMe(),))
+    back_to = str(state.pending.get("return_to") or "menu")
+    moved = replace(state, step=back_to, misses=0).with_pending(return_to=None)
+    return _say(moved, Reply("chat.delete.kept"), *prompt(moved))
+
+
+STEPS: dict[str, Step] = {
+    "new": _on_new,
+    "lang": _on_lang,
+    "menu": _on_menu,
+    "case_number": _on_case_number,
+    "dob": _on_dob,
+    "found_open": _on_found_open,
+    "not_found": _on_not_found,
+    "q_charge": _on_question,
+    "q_other": _on_question,
+    "q_outcome": _on_question,
+    "q_when": _on_date_question,
+    "q_done": _on_question,
+    "q_done_when": _on_date_question,
+    "q_court": _on_question,
+    "q_open": _on_question,
+    "result": _on_result,
+    "remind_confirm": _on_remind_confirm,
+    "learn": _on_learn,
+    "handoff_confirm": _on_handoff_confirm,
+    "delete_confirm": _on_delete_confirm,
+}
+
+
+# ---- global commands -----------------------------------------------------------------------
+
+
+def _cmd_menu(state: State, inbound: Inbound) -> Transition:
+    return _to_menu(state.with_pending(case_number=None, return_to=None))
+
+
+def _cmd_back(state: State, inbound: Inbound) -> Transition:
+    if not state.history:
+        return _say(replace(state, misses=0), Reply("chat.back.start"), *prompt(state))
+    previous = replace(state, step=state.history[-1], history=state.history[:-1], misses=0)
+    return _say(previous, *prompt(previous))
+
+
+def _cmd_help(state: State, inbound: Inbound) -> Transition:
+    key = "chat.help.sms" if inbound.channel == "sms" else "chat.help.other"
+    return _say(replace(state, misses=0), Reply(key), *prompt(state))
+
+
+def _cmd_lang(state: State, inbound: Inbound) -> Transition:
+    asking = replace(state, step="lang", misses=0).with_pending(return_to=state.step)
+    return _say(asking, *prompt(asking))
+
+
+def _switch_lang(lang: str) -> Callable[[State, Inbound], Transition]:
+    def switch(state: State, inbound: Inbound) -> Transition:
+        chosen = replace(state, lang=lang, misses=0)
+        return _say(chosen, Reply("chat.lang.set"), *prompt(chosen))
+
+    return switch
+
+
+def _cmd_delete(state: State, inbound: Inbound) -> Transition:
+    asking = replace(state, step="delete_confirm", misses=0).with_pending(return_to=state.step)
+    return _say(asking, *prompt(asking))
+
+
+def _cmd_restart(state: State, inbound: Inbound) -> Transition:
+    fresh = State(step="menu", lang=state.lang)
+    return _say(fresh, Reply("chat.restart"), *prompt(fresh))
+
+
+GLOBAL_COMMANDS: dict[str, Callable[[State, Inbound], Transition]] = {
+    "menu": _cmd_menu,
+    "start": _cmd_menu,
+    "back": _cmd_back,
+    "help": _cmd_help,
+    "lang": _cmd_lang,
+    "lang_en": _switch_lang("en"),
+    "lang_es": _switch_lang("es"),
+    "delete": _cmd_delete,
+    "restart": _cmd_restart,
+}
+
+
+# ---- the entry point ---------------------------------------------------------------------
+
+
+def advance(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """Feed one message to the conversation and get the new state, replies and effects."""
+    now = inbound.received_at
+    idle = now - state.last_seen if state.last_seen is not None else dt.timedelta(0)
+    if state.step != "new" and idle > EXPIRE_AFTER:
+        state = State()
+    welcome_back = state.step != "new" and idle > WELCOME_BACK_AFTER
+    transition = _dispatch(state, inbound, ctx, welcome_back=welcome_back)
+    new_state = transition.state
+    if not any(isinstance(effect, ForgetMe) for effect in transition.effects):
+        new_state = replace(new_state, last_seen=now)
+    replies = transition.replies
+    if welcome_back and replies and replies[0].key != "chat.welcome_back":
+        replies = (Reply("chat.welcome_back"), *replies)
+    return Transition(new_state, replies, transition.effects)
+
+
+def _dispatch(state: State, inbound: Inbound, ctx: Context, *, welcome_back: bool) -> Transition:
+    if inbound.kind in ("media", "empty") or (
+        inbound.kind != "button" and not inbound.text.strip()
+    ):
+        if state.step == "new":
+            return _on_new(state, inbound, ctx)
+        return _say(state, Reply("chat.media"), *prompt(state))
+    command = parse_command(inbound.text)
+    if command in ("stop", "unstop"):
+        if inbound.channel == "sms":
+            # Twilio answers its opt-out keywords itself (DESIGN.md section 4); we stay quiet.
+            return _say(state)
+        command = "menu" if command == "stop" else None
+    if state.step == "new":
+        return _on_new(state, inbound, ctx)
+    # In the language step "english"/"español" are answers, not switches.
+    answers_lang = state.step == "lang" and command in ("lang_en", "lang_es")
+    if command is not None and command in GLOBAL_COMMANDS and not answers_lang:
+        return GLOBAL_COMMANDS[command](state, inbound)
+    if welcome_back and is_greeting(inbound.text):
+        return _say(state, Reply("chat.welcome_back"), *prompt(state))
+    step = STEPS.get(state.step)
+    if step is None:
+        return _to_menu(state)
+    return step(state, inbound, ctx)
+
+
+def error_transition(state: State, inbound: Inbound) -> Transition:
+    """What to say when a step crashed: a short apology and the menu; the old state is kept."""
+    if state.step in ("new", "lang") or state.lang is None:
+        kept = replace(state, step="menu", lang=state.lang or lang_from_hint(inbound.lang_hint))
+    else:
+        kept = replace(state, step="menu", misses=0)
+    return _say(replace(kept, last_seen=inbound.received_at), Reply("chat.error"), *prompt(kept))

@@ -1,0 +1,218 @@
+"""From a case (looked up, or built from answers) to the replies of a result, via knowledge/.
+
+This is the bot's one boundary with the rules engine: build the DESIGN.md 5.3 input, screen
+it, and turn ``knowledge.explain``'s parts into replies: what happened on its own, what to do
+now, what opens later and when, free help, and the citations; employers wait for "more detail".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.model import ProgramStatus, Reply
+from bot.parsing import PartialDate
+from knowledge.explain import explain
+from knowledge.model import (
+    CaseInput,
+    ChargeInput,
+    PersonInput,
+    RecordStatus,
+    ScreeningResult,
+)
+from knowledge.render import court_name
+from knowledge.screening import parse_case, screen_case
+
+CHARGE_CATEGORY = {
+    "possession": "cannabis_possession",
+    "pwid": "cannabis_pwid",
+    "paraphernalia": "paraphernalia",
+    "other": "other",
+}
+OUTCOME_DISPOSITION = {
+    "guilty": "guilty",
+    "pbj": "pbj",
+    "dropped": "nolle_prosequi",
+    "stet": "stet",
+    "not_guilty": "not_guilty",
+    "open": "pending",
+}
+COURT_COUNTY = {
+    "baltimore_city": "Baltimore City",
+    "baltimore_county": "Baltimore County",
+    # Which Maryland county does not change the law; the court is named "in Maryland".
+    "other_md": "Maryland",
+    "outside": "other_state",
+}
+YES_NO = {"yes": True, "no": False}
+
+
+@dataclass(frozen=True)
+class Built:
+    """A result ready for the conversation: replies now, replies for "more detail", and more."""
+
+    summary: tuple[Reply, ...]
+    detail: tuple[Reply, ...]
+    reminder: dict[str, str] | None
+    verdict: str
+    case_ref: str | None
+    self_reported: bool
+
+
+def _date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _latest(answer: Any) -> str | None:
+    """A year or month answer as its last day: the cautious reading for waiting periods."""
+    if not answer:
+        return None
+    return PartialDate.from_iso(str(answer)).latest().isoformat()
+
+
+def case_from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The screening input (DESIGN.md 5.3) for what a person told us; "not sure" is null."""
+    outcome = answers.get("q_outcome")
+    disposition = OUTCOME_DISPOSITION.get(str(outcome), "unknown")
+    when = _latest(answers.get("q_when"))
+    main = {
+        "category": CHARGE_CATEGORY.get(str(answers.get("q_charge")), "unknown"),
+        "offense_date": when,
+        "disposition": disposition,
+        "disposition_date": when if disposition not in ("pending", "unknown") else None,
+        "sentence_completed_on": (
+            _latest(answers.get("q_done_when")) if answers.get("q_done") == "yes" else None
+        ),
+        "probation_violation": None,
+    }
+    charges = [main]
+    other = answers.get("q_other")
+    if other == "yes":
+        charges.append({"category": "other", "disposition": "unknown"})
+    elif other != "no":
+        charges.append({"category": "unknown", "disposition": "unknown"})
+    return {
+        "case_number": None,
+        "court": None,
+        "county": COURT_COUNTY.get(str(answers.get("q_court"))),
+        "case_status": "open" if disposition == "pending" else None,
+        "charges": charges,
+        "person": {
+            "date_of_birth": None,
+            "pending_case": YES_NO.get(str(answers.get("q_open"))),
+            "later_convictions": None,
+        },
+        "record_status": {"expunged": None, "pardoned": None, "shielded": None},
+    }
+
+
+def case_input(data: Mapping[str, Any]) -> CaseInput:
+    """Read a DESIGN.md 5.3 input object (trusted: built by us or by the records store)."""
+    person = data.get("person") or {}
+    status = data.get("record_status") or {}
+    later = person.get("later_convictions")
+    return CaseInput(
+        charges=tuple(
+            ChargeInput(
+                description=c.get("description"),
+                statute=c.get("statute"),
+                category=c.get("category"),
+                offense_date=_date(c.get("offense_date")),
+                disposition=c.get("disposition"),
+                disposition_date=_date(c.get("disposition_date")),
+                sentence_completed_on=_date(c.get("sentence_completed_on")),
+                probation_violation=c.get("probation_violation"),
+            )
+            for c in data.get("charges") or ()
+        ),
+        case_number=data.get("case_number"),
+        court=data.get("court"),
+        county=data.get("county"),
+        case_status=data.get("case_status"),
+        person=PersonInput(
+            date_of_birth=_date(person.get("date_of_birth")),
+            pending_case=person.get("pending_case"),
+            later_convictions=(
+                tuple(d for d in (_date(x) for x in later) if d) if later is not None else None
+            ),
+        ),
+        record_status=RecordStatus(
+            expunged=status.get("expunged"),
+            pardoned=status.get("pardoned"),
+            shielded=status.get("shielded"),
+        ),
+    )
+
+
+def _program_replies(programs: Iterable[ProgramStatus]) -> list[Reply]:
+    out = []
+    for program in programs:
+        status = program.status
+        if program.status_date is not None:
+            status = f"{status}, {program.status_date.isoformat()}"
+        if program.program == "bcsao-2019-vacatur":
+            out.append(Reply("chat.program.bcsao_2019_vacatur", {"status": status}))
+        else:
+            out.append(Reply("chat.program.other", {"program": program.program, "status": status}))
+    return out
+
+
+#: Sections of ``knowledge.explain`` shown with the result; the rest wait for "more detail".
+RESULT_SECTIONS = frozenset({"summary", "done", "now", "later", "review", "help", "citations"})
+
+
+def result_replies(
+    result: ScreeningResult, lang: str, *, self_reported: bool
+) -> tuple[tuple[Reply, ...], tuple[Reply, ...]]:
+    """The replies of a result, and those of its "more detail" (built by knowledge.explain)."""
+    court = court_name(result.county, result.court, lang)
+    summary: list[Reply] = []
+    detail: list[Reply] = []
+    for part in explain(result, lang, self_reported=self_reported):
+        reply = Reply(part.key, {"court": court, **dict(part.params)})
+        (summary if part.section in RESULT_SECTIONS else detail).append(reply)
+    return tuple(summary), tuple(detail)
+
+
+def reminder_for(result: ScreeningResult, today: dt.date) -> dict[str, str] | None:
+    """The first future date a pathway opens, if any (what a reminder would be for)."""
+    later = [
+        p
+        for p in result.pathways
+        if p.status == "eligible_later" and p.eligible_on is not None and p.eligible_on > today
+    ]
+    if not later:
+        return None
+    first = min(later, key=lambda p: p.eligible_on or today)
+    assert first.eligible_on is not None  # noqa: S101 - filtered above
+    return {"due_on": first.eligible_on.isoformat(), "pathway": first.id}
+
+
+def build(
+    case: Mapping[str, Any],
+    *,
+    programs: Sequence[ProgramStatus],
+    self_reported: bool,
+    lang: str,
+    today: dt.date,
+) -> Built:
+    """Screen a case as of today and compose its result."""
+    parsed = case_input(case) if self_reported else parse_case(dict(case))
+    result = screen_case(parsed, today)
+    summary, detail = result_replies(result, lang, self_reported=self_reported)
+    case_number = case.get("case_number")
+    intro = [Reply("chat.result.likely")] if self_reported else []
+    return Built(
+        summary=(*intro, *_program_replies(programs), *summary),
+        detail=detail,
+        reminder=reminder_for(result, today),
+        verdict=result.verdict.status,
+        case_ref=str(case_number) if case_number else None,
+        self_reported=self_reported,
+    )

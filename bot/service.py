@@ -1,0 +1,133 @@
+"""The only code that touches conversation storage: load and lock, advance, save, commit.
+
+``handle`` is one transaction. In order: a provider retry is answered from the stored reply
+(nothing advances); otherwise the sender's conversation row is created if needed and locked,
+the retry check is repeated under the lock, the conversation advances, its effects (reminder,
+handoff request, erasure) are applied, the state and the rendered reply are saved together,
+and the store commits. A crash inside a step answers with a short apology and the menu and
+keeps the previous state; storage errors propagate so the channel can answer 503 and the
+provider retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from bot.conversation import Context, Transition, advance, error_transition
+from bot.model import (
+    CaseLookup,
+    ConversationStore,
+    ForgetMe,
+    Inbound,
+    OpenHandoff,
+    OutboundMessage,
+    SaveReminder,
+)
+from bot.render import plain_text, render
+from bot.state import State
+
+log = logging.getLogger("recordcheck.bot")
+
+#: Handoff summaries are stored in the staff's language; ``lang`` says the person's.
+STAFF_LANG = "en"
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    """What to send back: rendered messages for the inbound's channel, in ``lang``."""
+
+    messages: tuple[OutboundMessage, ...]
+    lang: str
+    duplicate: bool = False
+
+
+def handle(
+    inbound: Inbound, store: ConversationStore, lookup: CaseLookup, *, today: dt.date
+) -> HandleResult:
+    """Answer one inbound message, exactly once per provider message id."""
+    try:
+        return _handle(inbound, store, lookup, today)
+    except BaseException:
+        store.rollback()
+        raise
+
+
+def _handle(
+    inbound: Inbound, store: ConversationStore, lookup: CaseLookup, today: dt.date
+) -> HandleResult:
+    message_id = inbound.provider_message_id
+    if message_id is not None:
+        seen = store.find_processed(inbound.channel, message_id)
+        if seen is not None:
+            return HandleResult(seen.messages, seen.lang or "en", duplicate=True)
+    stored = store.load_for_update(inbound.channel, inbound.sender_hash)
+    if message_id is not None:
+        # Two deliveries of one message can race to here; the lock makes the second wait.
+        seen = store.find_processed(inbound.channel, message_id)
+        if seen is not None:
+            store.rollback()
+            return HandleResult(seen.messages, seen.lang or "en", duplicate=True)
+    state = State.from_json(stored.state)
+    try:
+        transition = advance(state, inbound, Context(today=today, lookup=lookup))
+    except Exception as error:  # noqa: BLE001 - any bug in a step must still answer the person
+        log.error("conversation step failed", extra={"exc_type": type(error).__name__})
+        transition = error_transition(state, inbound)
+    lang = transition.state.lang or state.lang or "en"
+    messages = tuple(render(transition.replies, inbound.channel, lang))
+    forgotten = _apply_effects(inbound, store, transition, lang)
+    now = inbound.received_at
+    if not forgotten:
+        store.save(
+            inbound.channel,
+            inbound.sender_hash,
+            transition.state.to_json(),
+            transition.state.lang,
+            now=now,
+        )
+    if message_id is not None:
+        store.record_processed(
+            inbound.channel,
+            message_id,
+            None if forgotten else inbound.sender_hash,
+            messages,
+            lang,
+            now=now,
+        )
+    store.commit()
+    return HandleResult(messages, lang)
+
+
+def _apply_effects(
+    inbound: Inbound, store: ConversationStore, transition: Transition, lang: str
+) -> bool:
+    """Apply the writes a step asked for; True when the sender was erased."""
+    forgotten = False
+    for effect in transition.effects:
+        if isinstance(effect, SaveReminder):
+            if inbound.reply_address is None:
+                continue
+            store.add_reminder(
+                inbound.channel,
+                inbound.sender_hash,
+                address=inbound.reply_address,
+                lang=lang,
+                due_on=effect.due_on,
+                pathway=effect.pathway,
+                case_ref=effect.case_ref,
+                now=inbound.received_at,
+            )
+        elif isinstance(effect, OpenHandoff):
+            store.add_handoff(
+                inbound.channel,
+                inbound.sender_hash,
+                lang=lang,
+                summary=plain_text(effect.summary, STAFF_LANG),
+                now=inbound.received_at,
+            )
+        elif isinstance(effect, ForgetMe):
+            store.forget_sender(inbound.channel, inbound.sender_hash)
+            forgotten = True
+    return forgotten

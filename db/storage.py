@@ -1,0 +1,259 @@
+"""SQL implementations of the bot's storage and records protocols, plus the retention purge.
+
+Locking: ``load_for_update`` first *writes* (an insert that does nothing when the row exists),
+then selects the row ``FOR UPDATE``. On PostgreSQL the row lock (and, for a brand-new sender,
+the unique index) makes a second transaction for the same sender wait until the first
+commits. On SQLite the insert takes the database's single write lock at once (with the
+engine's busy timeout), which serialises concurrent handles the same way. Call it first in a
+transaction: a read earlier in the same SQLite transaction could not be upgraded safely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.model import (
+    LookupOutcome,
+    OutboundMessage,
+    ProcessedMessage,
+    ProgramStatus,
+    StoredConversation,
+)
+from db.base import utcnow
+from db.models.conversation import Conversation, HandoffRequest, Reminder
+from db.models.conversation import ProcessedMessage as ProcessedRow
+from db.models.outbox import OutboxMessage
+from db.records.case_numbers import normalize_case_number
+from db.records.lookup import verified_lookup
+
+#: Provider retries come within a day (Telegram keeps updates 24 hours); keep answers 2 days.
+PROCESSED_KEEP = dt.timedelta(days=2)
+
+
+class SqlConversationStore:
+    """``bot.model.ConversationStore`` on a SQLAlchemy session (one handle = one transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find_processed(self, channel: str, provider_message_id: str) -> ProcessedMessage | None:
+        """The stored answer to a provider message id, if any."""
+        row = self.session.execute(
+            select(ProcessedRow.replies, ProcessedRow.lang).where(
+                ProcessedRow.channel == channel,
+                ProcessedRow.provider_message_id == provider_message_id,
+            )
+        ).first()
+        if row is None:
+            return None
+        return ProcessedMessage(tuple(OutboundMessage.from_json(m) for m in row.replies), row.lang)
+
+    def load_for_update(self, channel: str, sender_hash: str) -> StoredConversation:
+        """Create the row if needed, then lock it until commit or rollback."""
+        now = utcnow()
+        values: dict[str, Any] = {
+            "channel": channel,
+            "sender_hash": sender_hash,
+            "state": {},
+            "lang": None,
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            pg_insert = postgresql.insert(Conversation).values(**values)
+            self.session.execute(
+                pg_insert.on_conflict_do_nothing(index_elements=["channel", "sender_hash"])
+            )
+        else:
+            lite_insert = sqlite.insert(Conversation).values(**values)
+            self.session.execute(
+                lite_insert.on_conflict_do_nothing(index_elements=["channel", "sender_hash"])
+            )
+        row = self.session.execute(
+            select(Conversation.state, Conversation.version, Conversation.updated_at)
+            .where(Conversation.channel == channel, Conversation.sender_hash == sender_hash)
+            .with_for_update()
+        ).one()
+        return StoredConversation(dict(row.state or {}), row.version, row.updated_at)
+
+    def save(
+        self,
+        channel: str,
+        sender_hash: str,
+        state: Mapping[str, Any],
+        lang: str | None,
+        *,
+        now: dt.datetime,
+    ) -> None:
+        """Write the state and bump its version."""
+        self.session.execute(
+            update(Conversation)
+            .where(Conversation.channel == channel, Conversation.sender_hash == sender_hash)
+            .values(
+                state=dict(state),
+                lang=lang,
+                version=Conversation.version + 1,
+                updated_at=now,
+            )
+        )
+
+    def record_processed(
+        self,
+        channel: str,
+        provider_message_id: str,
+        sender_hash: str | None,
+        messages: tuple[OutboundMessage, ...],
+        lang: str | None,
+        *,
+        now: dt.datetime,
+    ) -> None:
+        """Remember the answer to a provider message id, in this transaction."""
+        self.session.add(
+            ProcessedRow(
+                channel=channel,
+                provider_message_id=provider_message_id,
+                sender_hash=sender_hash,
+                replies=[m.to_json() for m in messages],
+                lang=lang,
+                created_at=now,
+            )
+        )
+        self.session.flush()
+
+    def add_reminder(
+        self,
+        channel: str,
+        sender_hash: str,
+        *,
+        address: bytes,
+        lang: str,
+        due_on: dt.date,
+        pathway: str,
+        case_ref: str | None,
+        now: dt.datetime,
+    ) -> None:
+        """Store a reminder; one per sender, pathway and date (asking twice changes nothing)."""
+        existing = self.session.execute(
+            select(Reminder.id).where(
+                Reminder.sender_hash == sender_hash,
+                Reminder.pathway == pathway,
+                Reminder.due_on == due_on,
+                Reminder.status == "scheduled",
+            )
+        ).first()
+        if existing is not None:
+            return
+        self.session.add(
+            Reminder(
+                sender_hash=sender_hash,
+                channel=channel,
+                address_encrypted=address,
+                lang=lang,
+                due_on=due_on,
+                pathway=pathway,
+                case_ref=case_ref,
+                status="scheduled",
+                created_at=now,
+            )
+        )
+        self.session.flush()
+
+    def add_handoff(
+        self, channel: str, sender_hash: str, *, lang: str, summary: str, now: dt.datetime
+    ) -> None:
+        """Open a handoff request for the staff queue."""
+        self.session.add(
+            HandoffRequest(
+                sender_hash=sender_hash,
+                channel=channel,
+                lang=lang,
+                summary=summary,
+                status="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self.session.flush()
+
+    def forget_sender(self, channel: str, sender_hash: str) -> None:
+        """Delete every row naming this sender: conversation, answers, reminders, handoffs.
+
+        Queued outbox messages to the sender go too (they hold the encrypted address). The
+        lookup audit keeps its rows: they carry the 5-tries lock-out, which erasing must not
+        reset.
+        """
+        for model in (Conversation, ProcessedRow, Reminder, HandoffRequest, OutboxMessage):
+            self.session.execute(delete(model).where(model.sender_hash == sender_hash))
+
+    def commit(self) -> None:
+        """Commit the transaction (and release the row lock)."""
+        self.session.commit()
+
+    def rollback(self) -> None:
+        """Roll the transaction back (and release the row lock)."""
+        self.session.rollback()
+
+
+class SqlCaseLookup:
+    """``bot.model.CaseLookup`` over the records store (audit rows join the transaction)."""
+
+    def __init__(
+        self, session: Session, *, hmac_key: str | None = None, now: dt.datetime | None = None
+    ) -> None:
+        self.session = session
+        self.hmac_key = hmac_key
+        self.now = now
+
+    def normalize_case_number(self, raw: str) -> str | None:
+        """The stored form of a typed case number, or None."""
+        return normalize_case_number(raw)
+
+    def lookup(
+        self, *, case_number: str, date_of_birth: dt.date | None, requester: str
+    ) -> LookupOutcome:
+        """Verified lookup (date of birth checked when the record has one; 5 tries a day)."""
+        found = verified_lookup(
+            self.session,
+            case_number=case_number,
+            date_of_birth=date_of_birth,
+            requester=requester,
+            now=self.now,
+            hmac_key=self.hmac_key,
+        )
+        programs = tuple(ProgramStatus(p.program, p.status, p.status_date) for p in found.programs)
+        return LookupOutcome(found.status, found.case, programs)
+
+
+def purge(session: Session, *, now: dt.datetime, retention_days: int) -> dict[str, int]:
+    """Delete what is past retention; the caller commits. Returns rows deleted per table.
+
+    Conversations idle longer than ``retention_days``; answered-message records after
+    ``PROCESSED_KEEP``; reminders already sent or cancelled, and closed handoff requests,
+    once older than the retention period. Scheduled reminders and open requests stay.
+    """
+    cutoff = now - dt.timedelta(days=retention_days)
+    counts: dict[str, int] = {}
+    statements = {
+        "conversations": delete(Conversation).where(Conversation.updated_at < cutoff),
+        "processed_messages": delete(ProcessedRow).where(
+            ProcessedRow.created_at < now - PROCESSED_KEEP
+        ),
+        "reminders": delete(Reminder).where(
+            Reminder.status != "scheduled", Reminder.created_at < cutoff
+        ),
+        "handoff_requests": delete(HandoffRequest).where(
+            HandoffRequest.status == "closed", HandoffRequest.updated_at < cutoff
+        ),
+    }
+    for name, statement in statements.items():
+        result = session.execute(statement)
+        counts[name] = int(getattr(result, "rowcount", 0) or 0)
+    return counts

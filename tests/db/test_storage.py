@@ -1,0 +1,290 @@
+"""The conversation service on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import String, select, text
+
+from bot import conversation, service
+from bot.model import Inbound
+from bot.service import HandleResult, handle
+from db.base import Base
+from db.engine import make_session_factory
+from db.identity import decrypt_address, encrypt_address, sender_hash
+from db.models.conversation import Conversation, HandoffRequest, ProcessedMessage, Reminder
+from db.records.importer import import_paths
+from db.storage import SqlCaseLookup, SqlConversationStore, purge
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KEY = "test-hmac-key"
+SECRET = "test-secret-key"
+NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
+WITH_DOB = "0B09990001"
+DOB = "07/15/1980"
+#: Rows that may keep a sender's hash after DELETE, and why.
+KEPT_AFTER_DELETE = {
+    # The 5-tries lock-out counts these rows; erasing them would let DELETE reset the limit.
+    "lookup_audit",
+}
+
+
+@pytest.fixture
+def records(engine, db_session):
+    import_paths(engine, [FIXTURES / "records.csv"])
+    import_paths(engine, [FIXTURES / "program.csv"], program="bcsao-2019-vacatur")
+    return engine
+
+
+class Person:
+    """Someone texting the service; each message is its own transaction, like a web request."""
+
+    def __init__(self, engine, raw_id: str = "+14105550100", channel: str = "sms") -> None:
+        self.sessions = make_session_factory(engine)
+        self.channel = channel
+        self.hash = sender_hash(KEY, channel, raw_id)
+        self.address = encrypt_address(SECRET, raw_id)
+        self.now = NOW
+        self.count = 0
+
+    def send(self, text: str, message_id: str | None = None, *, at=None) -> HandleResult:
+        self.count += 1
+        self.now = at or self.now + dt.timedelta(seconds=20)
+        inbound = Inbound(
+            channel=self.channel,
+            sender_hash=self.hash,
+            text=text,
+            provider_message_id=message_id or f"SM{self.hash[:6]}{self.count}",
+            received_at=self.now,
+            reply_address=self.address,
+        )
+        with self.sessions() as session:
+            return handle(
+                inbound,
+                SqlConversationStore(session),
+                SqlCaseLookup(session, hmac_key=KEY, now=self.now),
+                today=self.now.date(),
+            )
+
+    def say(self, text: str, message_id: str | None = None) -> str:
+        return "\n".join(m.text for m in self.send(text, message_id).messages)
+
+    def row(self) -> Conversation | None:
+        with self.sessions() as session:
+            return session.scalars(
+                select(Conversation).where(Conversation.sender_hash == self.hash)
+            ).one_or_none()
+
+
+def test_hi_to_a_cited_answer_on_the_real_database(records):
+    person = Person(records)
+    person.say("hi")
+    person.say("1")
+    person.say("1")
+    person.say("0B-0999-0001")
+    assert "0B09990001" in person.say(DOB)
+
+    answer = person.say("no")
+
+    assert "Md. Code" in answer
+    assert "410-260-1392" in answer
+    row = person.row()
+    assert row.state["step"] == "result"
+    assert row.lang == "en"
+    assert row.version == 6
+    assert "1980" not in str(row.state)  # the date of birth is never kept
+
+
+def test_a_provider_retry_is_answered_from_the_stored_reply(records):
+    person = Person(records)
+    first = person.send("hi", "SM-1")
+    version = person.row().version
+
+    again = person.send("hi", "SM-1")
+
+    assert again.duplicate is True
+    assert again.messages == first.messages
+    assert person.row().version == version
+    with person.sessions() as session:
+        assert (
+            session.scalar(
+                select(ProcessedMessage.id).where(ProcessedMessage.provider_message_id == "SM-1")
+            )
+            is not None
+        )
+
+
+def test_the_state_and_the_dedupe_row_commit_together(records, monkeypatch):
+    person = Person(records)
+    person.send("hi", "SM-1")
+    version = person.row().version
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(SqlConversationStore, "record_processed", fail)
+    with pytest.raises(RuntimeError):
+        person.send("1", "SM-2")
+
+    assert person.row().version == version
+    assert person.row().state["step"] == "lang"
+
+
+def test_a_crash_in_a_step_keeps_the_stored_state_and_answers(records, monkeypatch):
+    person = Person(records)
+    person.say("hi")
+    person.say("1")
+    person.say("2")
+    person.say("1")
+
+    def broken(state, inbound, ctx):
+        raise ValueError("boom")
+
+    monkeypatch.setitem(conversation.STEPS, "q_other", broken)
+    reply = person.say("yes")
+
+    assert "Sorry, something went wrong" in reply
+    row = person.row()
+    assert row.state["answers"] == {"q_charge": "possession"}
+    assert row.state["step"] == "menu"
+
+
+def test_reminder_keeps_the_encrypted_address_and_delete_erases_every_trace(records):
+    person = Person(records)
+    for line in ["hi", "1", "2", "1", "2", "1", "2016", "yes", "2025", "1", "no"]:
+        person.say(line)
+    assert person.row().state["step"] == "result"
+    person.say("3")  # talk to a person
+    person.say("yes")
+    with person.sessions() as session:
+        session.add(
+            Reminder(
+                sender_hash=person.hash, channel="sms", address_encrypted=person.address,
+                lang="en", due_on=dt.date(2030, 1, 1), pathway="shielding", status="scheduled",
+            )
+        )  # fmt: skip
+        session.commit()
+        handoff = session.scalars(select(HandoffRequest)).one()
+        assert handoff.status == "open"
+        assert "No case number" in handoff.summary
+        reminder = session.scalars(select(Reminder)).first()
+        assert decrypt_address(SECRET, reminder.address_encrypted) == "+14105550100"
+
+    person.say("DELETE")
+    assert "erased" in person.say("yes")
+
+    assert _rows_naming(records, person.hash) == {}
+
+
+def test_reminder_opt_in_through_the_conversation(records):
+    person = Person(records)
+    for line in ["hi", "1", "2", "2", "2", "1", "2022", "yes", "2025", "1", "no"]:
+        person.say(line)  # with intent to distribute, guilty in 2022, sentence over in 2025
+    assert person.row().state["result"]["reminder"] is not None
+
+    person.say("2")
+    person.say("yes")
+
+    with person.sessions() as session:
+        (reminder,) = session.scalars(select(Reminder)).all()
+    assert reminder.sender_hash == person.hash
+    assert reminder.status == "scheduled"
+    assert reminder.due_on > NOW.date()
+    assert decrypt_address(SECRET, reminder.address_encrypted) == "+14105550100"
+
+
+def _rows_naming(engine, value: str) -> dict[str, int]:
+    found = {}
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if table.name in KEPT_AFTER_DELETE:
+                continue
+            columns = [c for c in table.columns if isinstance(c.type, String)]
+            for column in columns:
+                count = connection.execute(
+                    select(text("count(*)")).select_from(table).where(column == value)
+                ).scalar()
+                if count:
+                    found[f"{table.name}.{column.name}"] = count
+    return found
+
+
+def _slow_advance(monkeypatch, seconds: float = 0.3) -> None:
+    real = service.advance
+
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "advance", slow)
+
+
+def _at_once(*calls):
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            results[i] = call()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    return results
+
+
+def test_two_messages_at_once_are_applied_one_after_the_other(records, monkeypatch):
+    person = Person(records)
+    for line in ["hi", "1", "2"]:
+        person.say(line)
+    assert person.row().state["step"] == "q_charge"
+    version = person.row().version
+    _slow_advance(monkeypatch)
+
+    _at_once(
+        lambda: person.send("1", "SM-a", at=NOW + dt.timedelta(minutes=5)),
+        lambda: person.send("1", "SM-b", at=NOW + dt.timedelta(minutes=5)),
+    )
+
+    row = person.row()
+    assert row.version == version + 2
+    assert row.state["step"] == "q_outcome"  # both answers landed: charge, then other charges
+
+
+def test_a_first_message_twice_at_once_creates_one_conversation(records, monkeypatch):
+    person = Person(records)
+    _slow_advance(monkeypatch, 0.2)
+
+    first, second = _at_once(lambda: person.send("hi", "SM-x"), lambda: person.send("hi", "SM-x"))
+
+    assert first.messages == second.messages
+    assert sorted([first.duplicate, second.duplicate]) == [False, True]
+    assert person.row().version == 1
+
+
+def test_purge_removes_idle_conversations_and_old_answers(records):
+    old = Person(records, "+14105550111")
+    old.send("hi", at=NOW - dt.timedelta(days=40))
+    recent = Person(records, "+14105550122")
+    recent.send("hi", at=NOW - dt.timedelta(days=3))
+    sessions = make_session_factory(records)
+
+    with sessions() as session:
+        counts = purge(session, now=NOW, retention_days=30)
+        session.commit()
+
+    assert counts["conversations"] == 1
+    assert counts["processed_messages"] == 2
+    assert old.row() is None
+    assert recent.row() is not None
