@@ -1,23 +1,59 @@
-"""The outbox worker: sends queued messages that are due (Procfile ``worker``)."""
+"""The outbox worker: sends queued messages that are due (Procfile ``worker``).
+
+Delivery is at most once per message. A message is claimed (``queued`` -> ``sending``) and that
+claim is committed *before* the provider is called; the outcome is written afterwards. A crash
+or an ambiguous failure (a timeout after the request left) therefore never sends twice: such a
+message ends as ``unknown`` (or stays ``sending`` after a crash) for a person to look at. Only
+failures that prove nothing was sent (connection refused, 429, 503) are retried, with backoff.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.base import utcnow
 from db.models import OutboxMessage
+from db.models.channels import ChannelOptOut
 
 log = logging.getLogger("recordcheck.worker")
 
 #: A sender delivers one message and returns the provider's message id.
 Sender = Callable[[OutboxMessage], str]
+#: A task run at the start of every pass, in its own transaction (for example: queue the
+#: reminders that fall due today). It returns how many messages it queued.
+Task = Callable[[Session, dt.datetime], int]
+
+MAX_ATTEMPTS = 5
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+class RetryLater(Exception):
+    """The provider certainly did not send the message (refused connection, 429, 503)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class NotDelivered(Exception):
+    """The provider refused the message for good (bad request, bad address): never retry."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RecipientOptedOut(NotDelivered):
+    """The person opted out (Twilio 21610, Telegram bot blocked): record it and skip."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +63,85 @@ class DrainReport:
     sent: int = 0
     failed: int = 0
     waiting: int = 0
+    skipped: int = 0
+    retried: int = 0
+    queued: int = 0
+
+
+def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
+    if retry_after is not None:
+        return dt.timedelta(seconds=max(1.0, retry_after))
+    return min(dt.timedelta(seconds=30 * 2 ** (attempts - 1)), MAX_BACKOFF)
+
+
+def _mark_opted_out(session: Session, channel: str, sender_hash: str, source: str) -> None:
+    row = session.scalar(
+        select(ChannelOptOut).where(
+            ChannelOptOut.channel == channel, ChannelOptOut.sender_hash == sender_hash
+        )
+    )
+    if row is None:
+        session.add(
+            ChannelOptOut(channel=channel, sender_hash=sender_hash, opted_out=True, source=source)
+        )
+    else:
+        row.opted_out = True
+        row.source = source
+        row.changed_at = utcnow()
+
+
+def _claim(
+    session: Session, channels: Sequence[str], moment: dt.datetime, batch: int
+) -> tuple[list[OutboxMessage], int]:
+    """Move due messages to ``sending`` (or ``skipped`` for opted-out people) and commit."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == "queued",
+            OutboxMessage.not_before <= moment,
+            OutboxMessage.channel.in_(channels),
+        )
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    due = list(session.scalars(query))
+    opted_out: set[tuple[str, str]] = set()
+    if due:
+        rows = session.execute(
+            select(ChannelOptOut.channel, ChannelOptOut.sender_hash).where(
+                ChannelOptOut.opted_out.is_(True),
+                ChannelOptOut.sender_hash.in_({m.sender_hash for m in due}),
+            )
+        )
+        opted_out = {(channel, sender) for channel, sender in rows}
+    claimed: list[OutboxMessage] = []
+    skipped = 0
+    for message in due:
+        # The status condition makes the claim safe where FOR UPDATE is a no-op (SQLite):
+        # of two workers that read the same row, only one update matches.
+        opted = (message.channel, message.sender_hash) in opted_out
+        values: dict[str, object] = (
+            {"status": "skipped", "last_error": "recipient opted out", "recipient_encrypted": b""}
+            if opted
+            else {"status": "sending", "attempts": OutboxMessage.attempts + 1}
+        )
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == "queued")
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            continue
+        if opted:
+            skipped += 1
+        else:
+            claimed.append(message)
+    session.commit()
+    for message in claimed:
+        session.refresh(message)
+    return claimed, skipped
 
 
 def drain_once(
@@ -35,37 +150,106 @@ def drain_once(
     *,
     now: dt.datetime | None = None,
     batch: int = 50,
+    tasks: Sequence[Task] = (),
 ) -> DrainReport:
     """Send every due message whose channel has a sender; leave the rest queued."""
     moment = now or utcnow()
-    sent = failed = waiting = 0
-    with sessions() as session:
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "queued", OutboxMessage.not_before <= moment)
-            .order_by(OutboxMessage.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
-        for message in session.scalars(query):
-            sender = senders.get(message.channel)
-            if sender is None:
-                waiting += 1
-                continue
+    queued = 0
+    for task in tasks:
+        with sessions() as session:
             try:
-                message.provider_message_id = sender(message)
-            except Exception as error:  # noqa: BLE001 - any provider failure is retried later
-                message.attempts += 1
-                message.last_error = type(error).__name__
-                message.status = "failed" if message.attempts >= 5 else "queued"
-                message.not_before = moment + dt.timedelta(minutes=2**message.attempts)
-                failed += 1
-            else:
-                message.status = "sent"
-                message.sent_at = moment
-                sent += 1
+                queued += task(session, moment)
+                session.commit()
+            except IntegrityError:
+                # Another worker queued the same rows first (unique dedupe keys): nothing lost.
+                session.rollback()
+                log.info("worker task lost a race", extra={"task": getattr(task, "__name__", "")})
+    with sessions() as session:
+        claimed, skipped = _claim(session, list(senders), moment, batch) if senders else ([], 0)
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.status == "queued",
+                OutboxMessage.not_before <= moment,
+                OutboxMessage.channel.not_in(list(senders)),
+            )
+        )
+    sent = failed = retried = 0
+    for message in claimed:
+        outcome = _send_one(sessions, senders[message.channel], message, moment)
+        if outcome == "sent":
+            sent += 1
+        elif outcome == "retry":
+            retried += 1
+        elif outcome == "skipped":
+            skipped += 1
+        else:
+            failed += 1
+    return DrainReport(
+        sent=sent,
+        failed=failed,
+        waiting=int(waiting or 0),
+        skipped=skipped,
+        retried=retried,
+        queued=queued,
+    )
+
+
+def _send_one(
+    sessions: sessionmaker[Session], sender: Sender, message: OutboxMessage, moment: dt.datetime
+) -> str:
+    """Call the provider outside any transaction, then record what happened."""
+    values: dict[str, object]
+    try:
+        provider_id = sender(message)
+    except RecipientOptedOut as error:
+        outcome = "skipped"
+        values = {"status": "skipped", "last_error": error.reason[:200]}
+    except NotDelivered as error:
+        outcome = "failed"
+        values = {"status": "failed", "last_error": error.reason[:200]}
+    except RetryLater as error:
+        if message.attempts >= MAX_ATTEMPTS:
+            outcome = "failed"
+            values = {"status": "failed", "last_error": error.reason[:200]}
+        else:
+            outcome = "retry"
+            values = {
+                "status": "queued",
+                "last_error": error.reason[:200],
+                "not_before": utcnow() + _backoff(message.attempts, error.retry_after),
+            }
+    except Exception as error:  # noqa: BLE001 - ambiguous: it may have been sent, never resend
+        outcome = "unknown"
+        values = {"status": "unknown", "last_error": type(error).__name__}
+    else:
+        outcome = "sent"
+        values = {"status": "sent", "sent_at": moment, "provider_message_id": provider_id[:64]}
+    if values["status"] != "queued":
+        # The encrypted address has done its job: keep no copy of it (DESIGN.md section 3).
+        values["recipient_encrypted"] = b""
+    with sessions() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending")
+            .values(**values)
+        )
+        if outcome == "skipped":
+            _mark_opted_out(session, message.channel, message.sender_hash, "provider")
         session.commit()
-    return DrainReport(sent=sent, failed=failed, waiting=waiting)
+    log.info(
+        "outbox send",
+        extra={
+            "channel": message.channel,
+            "sender": message.sender_hash[:12],
+            "purpose": message.purpose,
+            "outbox_id": message.id,
+            "attempt": message.attempts,
+            "outcome": outcome,
+        },
+    )
+    return outcome
 
 
 def run_forever(
@@ -74,14 +258,22 @@ def run_forever(
     *,
     interval: float = 5.0,
     once: bool = False,
+    tasks: Sequence[Task] = (),
 ) -> None:
-    """Drain the outbox every ``interval`` seconds (or once) and log a line per pass."""
+    """Drain the outbox every ``interval`` seconds (or once) and log a line per busy pass."""
     while True:
-        report = drain_once(sessions, senders)
-        if report.sent or report.failed or once:
+        report = drain_once(sessions, senders, tasks=tasks)
+        if report.sent or report.failed or report.skipped or report.queued or once:
             log.info(
                 "outbox pass",
-                extra={"sent": report.sent, "failed": report.failed, "waiting": report.waiting},
+                extra={
+                    "sent": report.sent,
+                    "failed": report.failed,
+                    "skipped": report.skipped,
+                    "retried": report.retried,
+                    "waiting": report.waiting,
+                    "queued": report.queued,
+                },
             )
         if once:
             return

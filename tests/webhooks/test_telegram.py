@@ -1,0 +1,375 @@
+"""POST /telegram/webhook with real Bot API update JSON; replies are webhook-reply JSON."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.fakes.channels
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.identity import decrypt_address, sender_hash
+from db.models import OutboxMessage
+from db.models.conversation import Conversation, ProcessedMessage
+from tests.fakes.channels import (  # noqa: F401 - fixtures
+    CHANNEL_CONFIG,
+    LOCATION,
+    PHOTO,
+    STICKER,
+    TG_SECRET,
+    channel_app,
+    channel_client,
+    log_lines,
+    next_update_id,
+    post_update,
+    tg_callback_update,
+    tg_message_update,
+)
+from webhooks.app import create_app
+from webhooks.outbound import TELEGRAM_CALLBACK_ANSWER, TELEGRAM_RICH
+from webhooks.throttle import CHAT_LIMIT
+
+HMAC_KEY = CHANNEL_CONFIG["RECORDCHECK_HMAC_KEY"]
+SECRET_KEY = CHANNEL_CONFIG["RECORDCHECK_SECRET_KEY"]
+CHAT = 7001
+
+
+def _count(engine, model, *where) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def _version(engine, chat: int = CHAT) -> int | None:
+    with Session(engine) as session:
+        return session.scalar(
+            select(Conversation.version).where(
+                Conversation.sender_hash == sender_hash(HMAC_KEY, "telegram", str(chat))
+            )
+        )
+
+
+def _outbox(engine) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+# ---- the secret ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param("", id="empty"),
+        pytest.param("wrong", id="wrong"),
+        pytest.param(TG_SECRET[:-1] + "X", id="one-character-off"),
+        pytest.param(TG_SECRET + "X", id="longer"),
+        pytest.param("ß" * 8, id="non-ascii"),
+    ],
+)
+def test_a_wrong_or_missing_secret_is_forbidden_and_writes_nothing(channel_client, engine, secret):
+    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+
+    response = channel_client.post(
+        "/telegram/webhook", json=tg_message_update("/start"), headers=headers
+    )
+
+    assert response.status_code == 403
+    assert _count(engine, Conversation) == 0
+
+
+def test_without_a_configured_secret_every_update_is_forbidden(database_url):
+    app = create_app(
+        {"DATABASE_URL": database_url, **CHANNEL_CONFIG, "TELEGRAM_WEBHOOK_SECRET": ""}
+    )
+
+    response = post_update(app.test_client(), tg_message_update("/start"), secret="")
+
+    app.extensions["recordcheck.engine"].dispose()
+    assert response.status_code == 403
+
+
+# ---- messages, commands and buttons -------------------------------------------------------
+
+
+def test_start_answers_inline_with_buttons_in_the_users_language(channel_client):
+    response = post_update(channel_client, tg_message_update("/start", language_code="es-MX"))
+
+    reply = response.get_json()
+    assert response.status_code == 200
+    assert reply["method"] == "sendMessage"
+    assert reply["chat_id"] == CHAT
+    assert "Hola" in reply["text"]
+    buttons = [row[0] for row in reply["reply_markup"]["inline_keyboard"]]
+    assert [b["callback_data"] for b in buttons] == ["1", "2", "3", "4"]
+    assert all(b["text"] for b in buttons)
+
+
+def test_a_start_command_addressed_to_the_bot_with_a_payload_still_starts(channel_client):
+    response = post_update(channel_client, tg_message_update("/start@recordcheck_test_bot ref42"))
+
+    assert response.get_json()["reply_markup"]["inline_keyboard"]
+
+
+def test_a_button_press_advances_and_its_callback_is_answered_through_the_outbox(
+    channel_client, engine
+):
+    post_update(channel_client, tg_message_update("/start"))
+    update = tg_callback_update("2")
+
+    reply = post_update(channel_client, update).get_json()
+
+    assert reply["method"] == "sendMessage"
+    assert "charge" in reply["text"].lower()
+    answers = [m for m in _outbox(engine) if m.purpose == TELEGRAM_CALLBACK_ANSWER]
+    assert len(answers) == 1
+    query_id = update["callback_query"]["id"]
+    assert decrypt_address(SECRET_KEY, answers[0].recipient_encrypted) == query_id
+    assert answers[0].dedupe_key == f"tgcb:{update['update_id']}"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        pytest.param("/help", "MENU", id="help"),
+        pytest.param("/lang", "English", id="lang"),
+        pytest.param("/delete", "erase", id="delete"),
+    ],
+)
+def test_commands(channel_client, command, expected):
+    post_update(channel_client, tg_message_update("/start"))
+
+    reply = post_update(channel_client, tg_message_update(command)).get_json()
+
+    assert expected.lower() in reply["text"].lower()
+
+
+def test_delete_then_yes_erases_the_conversation(channel_client, engine):
+    post_update(channel_client, tg_message_update("/start"))
+    post_update(channel_client, tg_message_update("/delete"))
+
+    reply = post_update(channel_client, tg_message_update("yes")).get_json()
+
+    assert "erased" in reply["text"].lower()
+    assert _count(engine, Conversation) == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [pytest.param(STICKER, id="sticker"), pytest.param(PHOTO, id="photo"),
+     pytest.param(LOCATION, id="location")],
+)  # fmt: skip
+def test_stickers_photos_and_locations_get_a_polite_please_type(channel_client, content):
+    post_update(channel_client, tg_message_update("/start"))
+
+    reply = post_update(channel_client, tg_message_update(None, **content)).get_json()
+
+    assert "only read text" in reply["text"]
+
+
+def test_a_photo_with_a_caption_is_still_media(channel_client):
+    post_update(channel_client, tg_message_update("/start"))
+
+    reply = post_update(
+        channel_client, tg_message_update(None, caption="0B01234567", **PHOTO)
+    ).get_json()
+
+    assert "only read text" in reply["text"]
+
+
+def test_an_edited_message_is_not_replayed_into_the_dialog(channel_client, engine):
+    post_update(channel_client, tg_message_update("/start"))
+    version = _version(engine)
+
+    reply = post_update(channel_client, tg_message_update("2", edited=True)).get_json()
+
+    assert "new message" in reply["text"]
+    assert _version(engine) == version
+
+
+@pytest.mark.parametrize("chat_type", ["group", "supergroup"])
+def test_groups_get_one_line_and_nothing_else(channel_client, engine, chat_type):
+    update = tg_message_update("/start", chat_id=-100123, chat_type=chat_type)
+
+    reply = post_update(channel_client, update).get_json()
+
+    assert reply == {
+        "method": "sendMessage",
+        "chat_id": -100123,
+        "text": "I only talk in a private chat. Tap my name and send me a message there.",
+    }
+    assert _count(engine, Conversation) == 0
+    assert _count(engine, ProcessedMessage) == 0
+
+
+def test_updates_we_do_not_handle_are_acknowledged_quietly(channel_client, engine):
+    update = {
+        "update_id": next_update_id(),
+        "my_chat_member": {
+            "chat": {"id": CHAT, "first_name": "Pat", "type": "private"},
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Pat"},
+            "date": 1764000000,
+            "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True,
+                                                              "first_name": "RC"}},
+            "new_chat_member": {"status": "kicked", "user": {"id": 1, "is_bot": True,
+                                                              "first_name": "RC"},
+                                "until_date": 0},
+        },
+    }  # fmt: skip
+
+    response = post_update(channel_client, update)
+
+    assert (response.status_code, response.data) == (200, b"")
+    assert _count(engine, Conversation) == 0
+
+
+# ---- duplicates ---------------------------------------------------------------------------
+
+
+def test_a_repeated_update_gets_the_same_reply_and_advances_once(channel_client, engine):
+    post_update(channel_client, tg_message_update("/start"))
+    update = tg_callback_update("2")
+
+    first = post_update(channel_client, update)
+    version = _version(engine)
+    again = post_update(channel_client, update)
+
+    assert again.get_json() == first.get_json()
+    assert _version(engine) == version
+    assert _count(engine, OutboxMessage, OutboxMessage.purpose == TELEGRAM_CALLBACK_ANSWER) == 1
+
+
+def test_duplicate_updates_delivered_concurrently_are_applied_once(channel_app, engine):
+    post_update(channel_app.test_client(), tg_message_update("/start"))
+    update = tg_message_update("2")
+    replies: list[object] = []
+
+    def deliver() -> None:
+        replies.append(post_update(channel_app.test_client(), update).get_json())
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(replies) == 8
+    assert all(reply == replies[0] for reply in replies)
+    assert _version(engine) == 2
+
+
+# ---- long answers -------------------------------------------------------------------------
+
+
+def _walk_to_result(client) -> dict:
+    post_update(client, tg_message_update("/start"))
+    reply: dict = {}
+    for answer in ("2", "1", "2", "1", "2015", "1", "2016", "1", "2"):
+        reply = post_update(client, tg_callback_update(answer)).get_json()
+    return reply
+
+
+def test_a_long_result_sends_the_first_part_inline_and_queues_the_rest_in_order(
+    channel_client, engine
+):
+    first = _walk_to_result(channel_client)
+
+    rich = [m for m in _outbox(engine) if m.purpose == TELEGRAM_RICH]
+    parts = [first["text"], *(json.loads(m.body)["text"] for m in rich)]
+    assert all(len(part) <= 4096 for part in parts)
+    assert "likely" in parts[0]
+    last = json.loads(rich[-1].body) if rich else first
+    assert last["buttons"] if rich else first["reply_markup"]
+    assert {decrypt_address(SECRET_KEY, m.recipient_encrypted) for m in rich} <= {str(CHAT)}
+
+
+# ---- bad input ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(b"not json", "application/json", id="not-json"),
+        pytest.param(b"[1, 2, 3]", "application/json", id="array"),
+        pytest.param(b'{"message": {}}', "application/json", id="no-update-id"),
+        pytest.param(b'{"update_id": "7"}', "application/json", id="string-update-id"),
+        pytest.param(
+            b'{"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": "x"}}',
+            "application/json",
+            id="chat-not-an-object",
+        ),
+        pytest.param(b"\xff\xfe\x00{", "application/json", id="not-utf8"),
+        pytest.param(b"update_id=7", "application/x-www-form-urlencoded", id="form"),
+        pytest.param(b"[" * 200_000, "application/json", id="nested-too-deep"),
+        pytest.param(
+            b'{"update_id": 7, "message": ' + b'{"a":' * 20_000 + b"1" + b"}" * 20_001,
+            "application/json",
+            id="message-nested-too-deep",
+        ),
+    ],
+)
+def test_malformed_updates_are_a_clear_400(channel_client, engine, body, content_type):
+    response = channel_client.post(
+        "/telegram/webhook",
+        data=body,
+        content_type=content_type,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+    )
+
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == 400
+    assert _count(engine, Conversation) == 0
+
+
+def test_an_oversized_update_is_413(channel_client):
+    response = post_update(channel_client, tg_message_update("x" * (1024 * 1024)))
+
+    assert response.status_code == 413
+
+
+def test_an_over_long_text_is_cut_not_crashed(channel_client):
+    post_update(channel_client, tg_message_update("/start"))
+
+    response = post_update(channel_client, tg_message_update("ab " * 5000))
+
+    assert response.status_code == 200
+
+
+def test_a_flood_gets_one_slow_down_in_the_users_language(channel_client, engine):
+    replies = [
+        post_update(channel_client, tg_message_update("menu", language_code="es")).get_json()
+        for _ in range(CHAT_LIMIT.count + 4)
+    ]
+
+    slow = replies[CHAT_LIMIT.count]
+    assert slow["text"].startswith("Está enviando muchos mensajes")
+    assert replies[CHAT_LIMIT.count + 1 :] == [None] * 3
+
+
+def test_database_unreachable_is_503_so_telegram_retries():
+    app = create_app(
+        {
+            "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
+            **CHANNEL_CONFIG,
+        }
+    )
+
+    response = post_update(app.test_client(), tg_message_update("/start"))
+
+    assert response.status_code == 503
+
+
+def test_logs_hold_no_chat_id_and_no_text(channel_client, log_lines):
+    post_update(channel_client, tg_message_update("/start", user_id=987654321))
+    post_update(channel_client, tg_message_update("0B01234567", user_id=987654321))
+
+    lines = [r for r in log_lines.records() if r["msg"] == "channel request"]
+    assert [(r["channel"], r["outcome"]) for r in lines] == [
+        ("telegram", "replied"),
+        ("telegram", "replied"),
+    ]
+    everything = "\n".join(log_lines)
+    assert "987654321" not in everything
+    assert "0B01234567" not in everything

@@ -1,0 +1,78 @@
+"""``recordcheck telegram set-webhook`` against a fake Bot API through PTB's real Bot."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from tests.fakes.servers import FakeTelegram
+from webhooks.cli import cli
+
+
+@pytest.fixture
+def fake_telegram():
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def telegram_env(monkeypatch, fake_telegram):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake_telegram.token)
+    monkeypatch.setenv("TELEGRAM_API_BASE", fake_telegram.url)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_token-ABC")
+    monkeypatch.setenv("RECORDCHECK_PUBLIC_BASE_URL", "https://rc.example.org")
+    return fake_telegram
+
+
+def test_set_webhook_registers_the_public_url_the_secret_and_the_update_types(telegram_env):
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook", "--max-connections", "8"])
+
+    assert result.exit_code == 0, result.output
+    assert "https://rc.example.org/telegram/webhook" in result.output
+    params = telegram_env.sent("setWebhook")[0]
+    assert params["url"] == "https://rc.example.org/telegram/webhook"
+    assert params["secret_token"] == "s3cret_token-ABC"
+    assert params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert params["max_connections"] == 8
+
+
+def test_webhook_info_and_delete(telegram_env):
+    CliRunner().invoke(cli, ["telegram", "set-webhook"])
+
+    info = CliRunner().invoke(cli, ["telegram", "webhook-info"])
+    deleted = CliRunner().invoke(cli, ["telegram", "delete-webhook"])
+
+    assert "url: https://rc.example.org/telegram/webhook" in info.output
+    assert deleted.exit_code == 0
+    assert len(telegram_env.sent("deleteWebhook")) == 1
+
+
+def test_set_webhook_refuses_a_plain_http_url(telegram_env, monkeypatch):
+    monkeypatch.setenv("RECORDCHECK_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+
+    assert result.exit_code == 1
+    assert "https" in result.output
+    assert telegram_env.sent("setWebhook") == []
+
+
+@pytest.mark.parametrize("missing", ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"])
+def test_set_webhook_names_what_is_missing(telegram_env, monkeypatch, missing):
+    monkeypatch.delenv(missing)
+
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+
+    assert result.exit_code == 1
+    assert missing in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_token_telegram_rejects_is_a_clear_error(telegram_env, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "999:wrong")
+
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output

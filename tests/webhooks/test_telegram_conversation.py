@@ -1,0 +1,107 @@
+"""A whole conversation over Telegram (buttons, Spanish), then the worker's Bot API calls."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.fakes.channels
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.model import Button, OutboundMessage
+from db.engine import make_session_factory
+from db.identity import decrypt_address, sender_hash
+from db.models import OutboxMessage
+from db.models.conversation import Reminder
+from tests.fakes.channels import (  # noqa: F401 - fixtures
+    CHANNEL_CONFIG,
+    TG_TOKEN,
+    channel_app,
+    channel_client,
+    post_update,
+    tg_callback_update,
+    tg_message_update,
+)
+from tests.fakes.servers import FakeTelegram
+from webhooks.outbound import TelegramSender, enqueue_due_reminders
+from webhooks.telegram import _merge
+from webhooks.worker import drain_once
+
+CHAT = 55501
+HMAC_KEY = CHANNEL_CONFIG["RECORDCHECK_HMAC_KEY"]
+SECRET_KEY = CHANNEL_CONFIG["RECORDCHECK_SECRET_KEY"]
+
+#: (a typed message or a "button:" press, words the answer must contain)
+SCRIPT = [
+    ("/start", "Hola"),
+    ("button:2", "cargo"),
+    ("button:3", "otros cargos"),
+    ("button:2", "terminó"),
+    ("button:1", "2015"),
+    ("2023", "sentencia"),
+    ("button:1", "terminó"),
+    ("2025", "caso"),
+    ("button:1", "caso penal abierto"),
+    ("button:2", "probablemente"),
+    ("button:2", "¿Está bien?"),
+    ("button:yes", "31 de diciembre de 2028"),
+]
+
+
+def test_a_full_conversation_over_telegram_then_the_worker_answers_and_reminds(
+    channel_client, engine
+):
+    for said, expected in SCRIPT:
+        if said.startswith("button:"):
+            update = tg_callback_update(said[7:], user_id=CHAT, language_code="es")
+        else:
+            update = tg_message_update(said, user_id=CHAT, language_code="es")
+        response = post_update(channel_client, update)
+        assert response.status_code == 200
+        reply = response.get_json()
+        assert reply["method"] == "sendMessage"
+        assert reply["chat_id"] == CHAT
+        assert expected in reply["text"], (said, reply["text"])
+        assert len(reply["text"]) <= 4096
+
+    with Session(engine) as session:
+        reminder = session.scalars(select(Reminder)).one()
+        assert reminder.sender_hash == sender_hash(HMAC_KEY, "telegram", str(CHAT))
+        assert decrypt_address(SECRET_KEY, reminder.address_encrypted) == str(CHAT)
+        presses = sum(1 for said, _ in SCRIPT if said.startswith("button:"))
+        queued = session.scalars(select(OutboxMessage.purpose)).all()
+        assert queued.count("tg_callback_answer") == presses
+
+    fake = FakeTelegram(token=TG_TOKEN).start()
+    sender = TelegramSender(token=TG_TOKEN, secret_key=SECRET_KEY, api_base=fake.url)
+    try:
+        sessions = make_session_factory(engine)
+        now = dt.datetime(2026, 11, 25, 18, tzinfo=dt.UTC)
+        drain_once(sessions, {"telegram": sender}, now=now)
+        assert len(fake.sent("answerCallbackQuery")) == presses
+
+        due = dt.datetime(2028, 12, 31, 16, tzinfo=dt.UTC)
+        report = drain_once(sessions, {"telegram": sender}, now=due, tasks=[enqueue_due_reminders])
+    finally:
+        sender.close()
+        fake.stop()
+
+    assert (report.queued, report.sent) == (1, 1)
+    (reminder_call,) = fake.sent("sendMessage")
+    assert reminder_call["chat_id"] == CHAT
+    assert reminder_call["text"].startswith("Recordatorio de RecordCheck")
+
+
+def test_messages_beyond_telegrams_limit_are_split_and_only_the_last_keeps_buttons():
+    long_text = "x" * 3000
+    buttons = (Button("Sí", "1"),)
+    messages = (
+        OutboundMessage(long_text),
+        OutboundMessage(long_text),
+        OutboundMessage("?", buttons),
+    )
+
+    merged = _merge(messages)
+
+    assert [len(m.text) for m in merged] == [3000, 3003]
+    assert [m.buttons for m in merged] == [(), buttons]

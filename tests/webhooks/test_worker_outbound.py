@@ -1,0 +1,477 @@
+"""The outbox worker with the real twilio Client and PTB Bot, against fakes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import socket
+import threading
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from db.base import utcnow
+from db.engine import make_session_factory
+from db.identity import encrypt_address
+from db.models import OutboxMessage
+from db.models.channels import ChannelOptOut
+from tests.fakes.servers import FakeTelegram, FakeTwilio, TwilioFailure
+from webhooks.cli import cli
+from webhooks.outbound import (
+    TELEGRAM_CALLBACK_ANSWER,
+    TELEGRAM_RICH,
+    TelegramSender,
+    TwilioSender,
+    enqueue_due_reminders,
+)
+from webhooks.worker import drain_once
+
+SECRET = "worker-test-secret-key"
+NUMBER = "+14105550123"
+FROM = "+14435550100"
+
+
+@pytest.fixture
+def fake_twilio():
+    server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_telegram():
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sessions(engine, db_session):
+    return make_session_factory(engine)
+
+
+def _sms_sender(fake: FakeTwilio, *, timeout: float = 5.0) -> TwilioSender:
+    return TwilioSender(
+        account_sid=fake.account_sid,
+        auth_token=fake.auth_token,
+        from_number=FROM,
+        secret_key=SECRET,
+        status_callback="https://rc.example.org/sms/twilio/status",
+        api_base=fake.url,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def telegram_sender(fake_telegram):
+    sender = TelegramSender(
+        token=fake_telegram.token, secret_key=SECRET, api_base=fake_telegram.url
+    )
+    yield sender
+    sender.close()
+
+
+def _queue(sessions, *, channel="sms", to=NUMBER, body="Your reminder", sender="h1", **extra):
+    with sessions() as session:
+        message = OutboxMessage(
+            channel=channel,
+            sender_hash=sender,
+            recipient_encrypted=encrypt_address(SECRET, to),
+            body=body,
+            purpose=extra.pop("purpose", "reminder"),
+            status="queued",
+            attempts=0,
+            not_before=extra.pop("not_before", utcnow() - dt.timedelta(seconds=1)),
+            **extra,
+        )
+        session.add(message)
+        session.commit()
+        return message.id
+
+
+def _row(sessions, message_id) -> OutboxMessage:
+    with sessions() as session:
+        row = session.get(OutboxMessage, message_id)
+        assert row is not None
+        return row
+
+
+def test_sms_goes_through_the_real_twilio_client_with_a_status_callback(sessions, fake_twilio):
+    message_id = _queue(sessions)
+
+    report = drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+
+    assert report.sent == 1
+    assert len(fake_twilio.messages) == 1
+    sent = fake_twilio.messages[0]
+    assert (sent["To"], sent["From"], sent["Body"]) == (NUMBER, FROM, "Your reminder")
+    assert sent["StatusCallback"] == "https://rc.example.org/sms/twilio/status"
+    row = _row(sessions, message_id)
+    assert row.status == "sent"
+    assert row.provider_message_id == sent["Sid"]
+    assert row.attempts == 1
+
+
+def test_a_sent_message_is_never_sent_again(sessions, fake_twilio):
+    _queue(sessions)
+    sender = {"sms": _sms_sender(fake_twilio)}
+
+    drain_once(sessions, sender)
+    second = drain_once(sessions, sender)
+
+    assert second.sent == 0
+    assert len(fake_twilio.messages) == 1
+
+
+def test_messages_not_yet_due_wait_and_channels_without_sender_are_left_queued(
+    sessions, fake_twilio
+):
+    later = _queue(sessions, not_before=utcnow() + dt.timedelta(hours=1))
+    other = _queue(sessions, channel="telegram", to="777")
+
+    report = drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+
+    assert (report.sent, report.waiting) == (0, 1)
+    assert _row(sessions, later).status == "queued"
+    assert _row(sessions, other).status == "queued"
+    assert fake_twilio.messages == []
+
+
+def test_opted_out_senders_are_skipped_without_calling_twilio(sessions, fake_twilio):
+    with sessions() as session:
+        session.add(
+            ChannelOptOut(channel="sms", sender_hash="h1", opted_out=True, source="keyword")
+        )
+        session.commit()
+    message_id = _queue(sessions)
+
+    report = drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+
+    assert report.skipped == 1
+    assert fake_twilio.messages == []
+    assert _row(sessions, message_id).status == "skipped"
+
+
+def test_twilio_21610_marks_the_sender_opted_out_and_later_messages_are_skipped(
+    sessions, fake_twilio
+):
+    fake_twilio.opted_out.add(NUMBER)
+    first = _queue(sessions)
+
+    drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+    second = _queue(sessions, body="another")
+    report = drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+
+    assert _row(sessions, first).status == "skipped"
+    assert _row(sessions, second).status == "skipped"
+    assert report.skipped == 1
+    with sessions() as session:
+        opt_out = session.scalars(select(ChannelOptOut)).one()
+    assert (opt_out.channel, opt_out.sender_hash, opt_out.opted_out) == (
+        "sms",
+        "h1",
+        True,
+    )
+
+
+def test_twilio_429_and_503_are_retried_with_backoff_then_sent(sessions, fake_twilio):
+    fake_twilio.failures.extend([TwilioFailure(429, 20429), TwilioFailure(503, 20503)])
+    message_id = _queue(sessions)
+    sender = {"sms": _sms_sender(fake_twilio)}
+
+    first = drain_once(sessions, sender)
+    row = _row(sessions, message_id)
+    assert (first.retried, row.status, row.attempts) == (1, "queued", 1)
+    assert row.not_before > utcnow() + dt.timedelta(seconds=20)
+
+    drain_once(sessions, sender, now=row.not_before + dt.timedelta(seconds=1))
+    row = _row(sessions, message_id)
+    drain_once(sessions, sender, now=row.not_before + dt.timedelta(seconds=1))
+
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts) == ("sent", 3)
+    assert len(fake_twilio.messages) == 1
+
+
+def test_retries_stop_after_five_attempts(sessions, fake_twilio):
+    fake_twilio.failures.extend([TwilioFailure(503, 20503)] * 6)
+    message_id = _queue(sessions)
+    sender = {"sms": _sms_sender(fake_twilio)}
+
+    moment = utcnow()
+    for _ in range(6):
+        moment += dt.timedelta(hours=2)
+        drain_once(sessions, sender, now=moment)
+
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts) == ("failed", 5)
+    assert fake_twilio.messages == []
+
+
+def test_a_bad_number_fails_for_good_without_retry(sessions, fake_twilio):
+    fake_twilio.failures.append(TwilioFailure(400, 21211))
+    message_id = _queue(sessions)
+
+    report = drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+
+    assert report.failed == 1
+    row = _row(sessions, message_id)
+    assert row.status == "failed"
+    assert row.last_error == "twilio 400 code 21211"
+
+
+def test_twilio_unreachable_is_retried_because_nothing_left(sessions):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    sender = TwilioSender(
+        account_sid="AC" + "0" * 32,
+        auth_token="t",
+        from_number=FROM,
+        secret_key=SECRET,
+        api_base=f"http://127.0.0.1:{closed_port}",
+    )
+    message_id = _queue(sessions)
+
+    report = drain_once(sessions, {"sms": sender})
+
+    assert report.retried == 1
+    assert _row(sessions, message_id).status == "queued"
+
+
+def test_a_timeout_after_the_request_left_is_never_resent(sessions, fake_twilio):
+    """At most once: the fake may have sent it, so the worker does not try again."""
+    fake_twilio.hang_seconds = 1.5
+    message_id = _queue(sessions)
+    sender = {"sms": _sms_sender(fake_twilio, timeout=0.5)}
+
+    drain_once(sessions, sender)
+    fake_twilio.hang_seconds = 0
+    drain_once(sessions, sender, now=utcnow() + dt.timedelta(days=1))
+
+    row = _row(sessions, message_id)
+    assert row.status == "unknown"
+    assert row.attempts == 1
+
+
+def test_a_message_whose_address_cannot_be_decrypted_fails(sessions, fake_twilio):
+    with sessions() as session:
+        message = OutboxMessage(
+            channel="sms",
+            sender_hash="h1",
+            recipient_encrypted=encrypt_address("another-key", NUMBER),
+            body="x",
+            status="queued",
+            attempts=0,
+            not_before=utcnow() - dt.timedelta(seconds=1),
+        )
+        session.add(message)
+        session.commit()
+
+    report = drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+
+    assert report.failed == 1
+    assert fake_twilio.messages == []
+
+
+def test_concurrent_workers_send_each_message_exactly_once(sessions, fake_twilio):
+    ids = [_queue(sessions, to=f"+1410555{n:04d}", sender=f"h{n}") for n in range(30)]
+    sender = {"sms": _sms_sender(fake_twilio)}
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            drain_once(sessions, sender, batch=10)
+            drain_once(sessions, sender, batch=10)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    drain_once(sessions, sender)
+
+    assert errors == []
+    assert sorted(m["To"] for m in fake_twilio.messages) == sorted(
+        f"+1410555{n:04d}" for n in range(30)
+    )
+    assert {_row(sessions, i).status for i in ids} == {"sent"}
+
+
+def test_telegram_messages_go_through_ptb_bot_with_buttons(
+    sessions, fake_telegram, telegram_sender
+):
+    plain = _queue(sessions, channel="telegram", to="424242", body="Reminder text")
+    rich_body = json.dumps({"text": "Pick one", "buttons": [[["Yes", "yes"], ["No", "no"]]]})
+    rich = _queue(sessions, channel="telegram", to="424242", body=rich_body, purpose=TELEGRAM_RICH)
+
+    report = drain_once(sessions, {"telegram": telegram_sender})
+
+    assert report.sent == 2
+    sent = fake_telegram.sent()
+    assert [(m["chat_id"], m["text"]) for m in sent] == [
+        (424242, "Reminder text"),
+        (424242, "Pick one"),
+    ]
+    assert sent[1]["reply_markup"] == {
+        "inline_keyboard": [
+            [
+                {"text": "Yes", "callback_data": "yes"},
+                {"text": "No", "callback_data": "no"},
+            ]
+        ]
+    }
+    assert _row(sessions, plain).provider_message_id.isdigit()
+    assert _row(sessions, rich).status == "sent"
+
+
+def test_callback_queries_are_answered_through_the_outbox(
+    sessions, fake_telegram, telegram_sender
+):
+    _queue(
+        sessions,
+        channel="telegram",
+        to="cbq-99",
+        body="",
+        purpose=TELEGRAM_CALLBACK_ANSWER,
+    )
+
+    drain_once(sessions, {"telegram": telegram_sender})
+
+    assert fake_telegram.sent("answerCallbackQuery") == [{"callback_query_id": "cbq-99"}]
+
+
+def test_telegram_blocked_bot_opts_the_sender_out(sessions, fake_telegram, telegram_sender):
+    fake_telegram.blocked_chats.add(5555)
+    message_id = _queue(sessions, channel="telegram", to="5555", sender="tg-h")
+
+    drain_once(sessions, {"telegram": telegram_sender})
+
+    assert _row(sessions, message_id).status == "skipped"
+    with sessions() as session:
+        assert session.scalars(select(ChannelOptOut.channel)).all() == ["telegram"]
+
+
+def test_telegram_429_waits_for_retry_after(sessions, fake_telegram, telegram_sender):
+    fake_telegram.failures.append(
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 7",
+                "parameters": {"retry_after": 7},
+            },
+        )
+    )
+    message_id = _queue(sessions, channel="telegram", to="424242")
+
+    before = utcnow()
+    report = drain_once(sessions, {"telegram": telegram_sender})
+
+    row = _row(sessions, message_id)
+    assert (report.retried, row.status) == (1, "queued")
+    assert before + dt.timedelta(seconds=6) < row.not_before < utcnow() + dt.timedelta(seconds=8)
+
+
+def test_worker_logs_name_no_number_and_no_body(sessions, fake_twilio, caplog):
+    _queue(sessions, body="Private words 0B01234567")
+
+    with caplog.at_level(logging.DEBUG):
+        drain_once(sessions, {"sms": _sms_sender(fake_twilio)})
+
+    assert "outbox send" in caplog.text
+    assert NUMBER not in caplog.text
+    assert "Private words" not in caplog.text
+
+
+def test_worker_command_sends_through_the_configured_twilio(
+    database_url, sessions, fake_twilio, monkeypatch
+):
+    message_id = _queue(sessions)
+    for name, value in {
+        "DATABASE_URL": database_url,
+        "RECORDCHECK_SECRET_KEY": SECRET,
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_FROM_NUMBER": FROM,
+        "TWILIO_API_BASE": fake_twilio.url,
+        "TELEGRAM_BOT_TOKEN": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    result = CliRunner().invoke(cli, ["worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert "not sending telegram" in result.output
+    assert [m["To"] for m in fake_twilio.messages] == [NUMBER]
+    assert _row(sessions, message_id).status == "sent"
+
+
+def _reminder(sessions, *, channel="sms", to=NUMBER, lang="es", sender="h1", due=None):
+    from db.models.conversation import Reminder
+
+    with sessions() as session:
+        session.add(
+            Reminder(
+                sender_hash=sender,
+                channel=channel,
+                address_encrypted=encrypt_address(SECRET, to),
+                lang=lang,
+                due_on=due or dt.date(2027, 3, 1),
+                case_ref=None,
+                pathway="petition_cannabis_possession",
+                status="scheduled",
+            )
+        )
+        session.commit()
+
+
+def test_a_due_reminder_is_sent_once_in_its_language_and_in_gsm7(sessions, fake_twilio):
+    _reminder(sessions)
+    sender = {"sms": _sms_sender(fake_twilio)}
+    ten_am = dt.datetime(2027, 3, 1, 15, 30, tzinfo=dt.UTC)
+
+    drain_once(sessions, sender, now=ten_am, tasks=[enqueue_due_reminders])
+    drain_once(sessions, sender, now=ten_am + dt.timedelta(hours=1), tasks=[enqueue_due_reminders])
+
+    (sent,) = fake_twilio.messages
+    assert sent["Body"].startswith("Recordatorio de RecordCheck")
+    assert "pedirle al tribunal" in sent["Body"]
+    assert all(ch not in sent["Body"] for ch in "áíóú")
+
+
+def test_a_reminder_to_someone_who_opted_out_is_skipped(sessions, fake_twilio):
+    _reminder(sessions)
+    with sessions() as session:
+        session.add(
+            ChannelOptOut(channel="sms", sender_hash="h1", opted_out=True, source="keyword")
+        )
+        session.commit()
+
+    report = drain_once(
+        sessions,
+        {"sms": _sms_sender(fake_twilio)},
+        now=dt.datetime(2027, 3, 2, 16, tzinfo=dt.UTC),
+        tasks=[enqueue_due_reminders],
+    )
+
+    assert (report.queued, report.skipped, report.sent) == (1, 1, 0)
+    assert fake_twilio.messages == []
+
+
+def test_reminders_not_yet_due_stay_scheduled(sessions, fake_twilio):
+    _reminder(sessions, due=dt.date(2027, 3, 2))
+
+    report = drain_once(
+        sessions,
+        {"sms": _sms_sender(fake_twilio)},
+        now=dt.datetime(2027, 3, 2, 4, tzinfo=dt.UTC),  # still March 1 in Baltimore
+        tasks=[enqueue_due_reminders],
+    )
+
+    assert report.queued == 0

@@ -1,0 +1,216 @@
+"""Twilio SMS: ``POST /sms/twilio`` (inbound, answered inline as TwiML) and
+``POST /sms/twilio/status`` (delivery status callbacks).
+
+Both verify ``X-Twilio-Signature`` with twilio's ``RequestValidator`` against the *public* URL
+(RECORDCHECK_PUBLIC_BASE_URL + path): behind the platform's router the URL Flask sees is not
+the one Twilio signed. Opt-out keywords follow Twilio's rules: Twilio answers STOP, START and
+HELP itself and refuses to text an opted-out number (error 21610), so we record the change and
+stay quiet rather than send a second reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import case
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.model import Inbound, InboundKind, OutboundMessage
+from db.base import utcnow
+from db.identity import encrypt_address, sender_hash
+from db.models.channels import DeliveryStatus
+from webhooks.app import settings_of
+from webhooks.channel_runtime import (
+    Answer,
+    converse,
+    is_opted_out,
+    logged,
+    note,
+    set_opt_out,
+)
+from webhooks.db import db_session
+
+bp = Blueprint("sms", __name__)
+
+#: Twilio's default opt-out and opt-in keywords (a whole message, any case). With Advanced
+#: Opt-Out Twilio tells us instead, in ``OptOutType``.
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+START_WORDS = frozenset({"start", "unstop"})
+#: "YES" opts back in only someone who is opted out; otherwise it is an answer.
+START_IF_OPTED_OUT = frozenset({"yes"})
+
+#: Delivery statuses in the order they happen; a callback never moves a message backwards.
+STATUS_RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "failed": 5,
+    "undelivered": 5,
+    "delivered": 5,
+    "read": 6,
+    "canceled": 5,
+}
+TWILIO_OPTED_OUT = "21610"
+
+
+def _empty() -> Response:
+    return Response(str(MessagingResponse()), mimetype="text/xml")
+
+
+def twiml(messages: tuple[OutboundMessage, ...] | list[OutboundMessage]) -> Response:
+    """One ``<Message>`` per reply; an empty ``<Response/>`` sends nothing."""
+    response = MessagingResponse()
+    for message in messages:
+        response.message(message.text)
+    return Response(str(response), mimetype="text/xml")
+
+
+def verify_signature() -> None:
+    """403 unless Twilio signed exactly this request for our public URL."""
+    settings = settings_of(current_app)
+    token = settings.twilio_auth_token
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        note(outcome="forbidden")
+        abort(403)
+    url = settings.public_base_url + request.full_path.rstrip("?")
+    if not RequestValidator(token).validate(url, request.form, signature):
+        note(outcome="forbidden")
+        abort(403)
+
+
+def _field(name: str, *, limit: int = 64) -> str:
+    value = request.form.get(name, "")
+    if len(value) > limit:
+        note(outcome="bad_request")
+        abort(400, description=f"{name} is too long.")
+    return value
+
+
+@bp.post("/sms/twilio")
+@logged("sms")
+def inbound_sms() -> Response:
+    """Answer one inbound SMS with TwiML."""
+    verify_signature()
+    message_sid = _field("MessageSid") or _field("SmsSid")
+    from_number = _field("From", limit=40)
+    if not message_sid or not from_number:
+        note(outcome="bad_request")
+        abort(400, description="MessageSid and From are required.")
+    settings = settings_of(current_app)
+    sender = sender_hash(settings.hmac_key, "sms", from_number)
+    note(sender=sender)
+    body = request.form.get("Body", "")
+    session = db_session()
+
+    keyword = _opt_keyword(body, request.form.get("OptOutType", ""))
+    if keyword is not None:
+        if keyword in ("stop", "start"):
+            set_opt_out(session, "sms", sender, opted_out=keyword == "stop", source="keyword")
+            session.commit()
+        note(outcome=f"opt_{keyword}")
+        return _empty()
+
+    def opted_out_gate(session: Session) -> Answer | None:
+        """Twilio blocks replies to opted-out numbers: advance nothing, answer nothing."""
+        if not is_opted_out(session, "sms", sender):
+            return None
+        if body.strip().lower() in START_IF_OPTED_OUT:
+            set_opt_out(session, "sms", sender, opted_out=False, source="keyword")
+            return Answer((), "en", "opt_start")
+        return Answer((), "en", "opted_out")
+
+    try:
+        media = int(request.form.get("NumMedia", "0") or 0)
+    except ValueError:
+        media = 0
+    kind: InboundKind = "text"
+    if not body.strip():
+        kind = "media" if media > 0 else "empty"
+    inbound = Inbound(
+        channel="sms",
+        sender_hash=sender,
+        text=body,
+        provider_message_id=message_sid,
+        received_at=utcnow(),
+        lang_hint=None,
+        reply_address=encrypt_address(settings.secret_key, from_number),
+        kind=kind,
+    )
+    answer = converse(inbound, gate=opted_out_gate)
+    note(outcome=answer.outcome)
+    return twiml(answer.messages)
+
+
+def _opt_keyword(body: str, opt_out_type: str) -> str | None:
+    """``stop``, ``start`` or ``help`` when Twilio handled this message as a keyword."""
+    declared = opt_out_type.strip().upper()
+    if declared in ("STOP", "START", "HELP"):
+        return declared.lower()
+    word = body.strip().lower()
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    return None
+
+
+@bp.post("/sms/twilio/status")
+@logged("sms_status")
+def delivery_status() -> Response:
+    """Store the furthest status Twilio reports for an outbound message."""
+    verify_signature()
+    message_sid = _field("MessageSid") or _field("SmsSid")
+    status = (_field("MessageStatus", limit=32) or _field("SmsStatus", limit=32)).lower()
+    if not message_sid or status not in STATUS_RANK:
+        note(outcome="bad_request")
+        abort(400, description="MessageSid and a known MessageStatus are required.")
+    error_code = _field("ErrorCode", limit=10)
+    session = db_session()
+    _store_status(session, message_sid, status, int(error_code) if error_code.isdigit() else None)
+    if error_code == TWILIO_OPTED_OUT and (to := _field("To", limit=40)):
+        settings = settings_of(current_app)
+        recipient = sender_hash(settings.hmac_key, "sms", to)
+        note(sender=recipient)
+        set_opt_out(session, "sms", recipient, opted_out=True, source="error_21610")
+    session.commit()
+    note(outcome=f"status_{status}")
+    return Response(status=204)
+
+
+def _store_status(session: Any, message_sid: str, status: str, error_code: int | None) -> None:
+    """Insert or move forward; a late or repeated callback changes nothing."""
+    rank = STATUS_RANK[status]
+    table = DeliveryStatus.__table__
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(
+        provider="twilio",
+        provider_message_id=message_sid,
+        status=status,
+        rank=rank,
+        error_code=error_code,
+        updated_at=utcnow(),
+    )
+    forward = statement.excluded.rank > table.c.rank
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.provider, table.c.provider_message_id],
+            set_={
+                "status": case((forward, statement.excluded.status), else_=table.c.status),
+                "rank": case((forward, statement.excluded.rank), else_=table.c.rank),
+                "error_code": case(
+                    (forward, statement.excluded.error_code), else_=table.c.error_code
+                ),
+                "updated_at": case(
+                    (forward, statement.excluded.updated_at), else_=table.c.updated_at
+                ),
+            },
+        )
+    )

@@ -1,0 +1,273 @@
+"""Telegram: ``POST /telegram/webhook``, answered inline with the webhook-reply JSON.
+
+Checks ``X-Telegram-Bot-Api-Secret-Token`` in constant time, parses the update with PTB's
+``Update.de_json(data, None)`` (pure, synchronous: no ``Application``, no event loop in the web
+worker) and de-duplicates on ``update_id`` through ``bot.service.handle``. Private chats only;
+a group gets one line. Anything a webhook reply cannot carry (a second message, the answer to
+a button press) goes through the outbox, so no outbound HTTP call sits on the request path.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from sqlalchemy.dialects import postgresql, sqlite
+from telegram import Message, Update
+
+from bot.model import Inbound, InboundKind, OutboundMessage
+from db.base import utcnow
+from db.identity import encrypt_address, sender_hash
+from db.models import OutboxMessage
+from webhooks.app import settings_of
+from webhooks.channel_runtime import (
+    Answer,
+    channel_text,
+    check_throttle,
+    converse,
+    json_body,
+    logged,
+    note,
+)
+from webhooks.db import db_session
+from webhooks.outbound import TELEGRAM_CALLBACK_ANSWER, TELEGRAM_RICH
+from webhooks.throttle import Verdict
+
+bp = Blueprint("telegram", __name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+MAX_TEXT = 4096
+#: Commands the bot lists in Telegram's menu; anything else after "/" is passed on as text.
+COMMANDS = frozenset({"start", "help", "lang", "delete", "menu", "back", "restart"})
+#: Message contents we cannot read; the conversation answers "please type".
+MEDIA_FIELDS = (
+    "sticker",
+    "photo",
+    "location",
+    "venue",
+    "document",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "contact",
+    "poll",
+    "dice",
+)
+
+
+def _verify_secret() -> None:
+    expected = settings_of(current_app).telegram_webhook_secret
+    given = request.headers.get(SECRET_HEADER, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        note(outcome="forbidden")
+        abort(403)
+
+
+def _parse() -> Update:
+    data = json_body()
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        note(outcome="bad_request")
+        abort(400, description="Expected a Telegram update (JSON object with update_id).")
+    try:
+        update = Update.de_json(data, None)
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        note(outcome="bad_request")
+        abort(400, description="The update could not be parsed.")
+    if update is None:
+        note(outcome="bad_request")
+        abort(400, description="The update could not be parsed.")
+    return update
+
+
+def reply_json(chat_id: int, message: OutboundMessage) -> dict[str, Any]:
+    """A ``sendMessage`` webhook reply, with inline buttons for choices."""
+    payload: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": message.text}
+    if message.buttons:
+        payload["reply_markup"] = {
+            "inline_keyboard": [
+                [{"text": b.label, "callback_data": b.value[:64]}] for b in message.buttons
+            ]
+        }
+    return payload
+
+
+def _merge(messages: tuple[OutboundMessage, ...]) -> list[OutboundMessage]:
+    """Fold messages into as few as Telegram allows (only the last may carry buttons)."""
+    merged: list[OutboundMessage] = []
+    for message in messages:
+        if merged and not merged[-1].buttons:
+            joined = f"{merged[-1].text}\n\n{message.text}"
+            if len(joined) <= MAX_TEXT:
+                merged[-1] = OutboundMessage(joined, message.buttons)
+                continue
+        merged.append(message)
+    return merged
+
+
+def _queue(
+    *,
+    dedupe_key: str,
+    sender: str,
+    address: str,
+    body: str,
+    purpose: str,
+) -> None:
+    """Add an outbox row once per ``dedupe_key`` (a provider retry queues nothing new)."""
+    session = db_session()
+    settings = settings_of(current_app)
+    now = utcnow()
+    values = {
+        "channel": "telegram",
+        "sender_hash": sender,
+        "recipient_encrypted": encrypt_address(settings.secret_key, address),
+        "body": body,
+        "purpose": purpose,
+        "dedupe_key": dedupe_key,
+        "status": "queued",
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+def _respond(
+    update_id: int, chat_id: int, sender: str, answer: Answer, callback_id: str | None
+) -> Response:
+    """The first message inline; the rest, and the callback answer, through the outbox."""
+    messages = _merge(answer.messages)
+    session = db_session()
+    if callback_id is not None:
+        _queue(
+            dedupe_key=f"tgcb:{update_id}",
+            sender=sender,
+            address=callback_id,
+            body="",
+            purpose=TELEGRAM_CALLBACK_ANSWER,
+        )
+    for index, extra in enumerate(messages[1:], start=1):
+        _queue(
+            dedupe_key=f"tg:{update_id}:{index}",
+            sender=sender,
+            address=str(chat_id),
+            body=json.dumps(extra.to_json()),
+            purpose=TELEGRAM_RICH,
+        )
+    session.commit()
+    if not messages:
+        return Response(status=200)
+    return jsonify(reply_json(chat_id, messages[0]))
+
+
+def _command(text: str) -> str | None:
+    """``/start@RecordCheckBot payload`` -> ``/start`` for known commands."""
+    if not text.startswith("/"):
+        return None
+    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+    return f"/{name}" if name in COMMANDS else None
+
+
+def _kind_and_text(message: Message) -> tuple[InboundKind, str]:
+    if message.text is not None:
+        command = _command(message.text.strip())
+        if command is not None:
+            return "command", command
+        return "text", message.text
+    if any(getattr(message, name, None) for name in MEDIA_FIELDS):
+        return "media", ""
+    return "empty", ""
+
+
+@bp.post("/telegram/webhook")
+@logged("telegram")
+def webhook() -> Response:
+    """Handle one Telegram update and answer inline."""
+    _verify_secret()
+    update = _parse()
+    settings = settings_of(current_app)
+
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat if query.message is not None else None
+        if chat is None or chat.type != "private":
+            note(outcome="ignored")
+            return Response(status=200)
+        sender = sender_hash(settings.hmac_key, "telegram", str(chat.id))
+        note(sender=sender)
+        inbound = _inbound(update, chat.id, sender, "button", (query.data or "")[:64])
+        inbound = _with_hint(inbound, query.from_user.language_code)
+        answer = converse(inbound)
+        note(outcome=answer.outcome)
+        return _respond(update.update_id, chat.id, sender, answer, query.id)
+
+    edited = update.edited_message
+    if edited is not None:
+        if edited.chat.type != "private":
+            note(outcome="ignored")
+            return Response(status=200)
+        sender = sender_hash(settings.hmac_key, "telegram", str(edited.chat.id))
+        note(sender=sender, outcome="edited")
+        verdict = check_throttle(f"telegram:{sender}")
+        db_session().commit()
+        if verdict is not Verdict.ALLOW:
+            note(outcome="throttled")
+            return Response(status=200)
+        lang = edited.from_user.language_code if edited.from_user else None
+        notice = channel_text("channels.edited", "telegram", _lang(lang))
+        return jsonify(reply_json(edited.chat.id, notice))
+
+    message = update.message
+    if message is None:
+        note(outcome="ignored")
+        return Response(status=200)
+    if message.chat.type != "private":
+        note(outcome="group")
+        lang = message.from_user.language_code if message.from_user else None
+        return jsonify(
+            reply_json(
+                message.chat.id, channel_text("channels.group_only", "telegram", _lang(lang))
+            )
+        )
+    sender = sender_hash(settings.hmac_key, "telegram", str(message.chat.id))
+    note(sender=sender)
+    kind, text = _kind_and_text(message)
+    inbound = _inbound(update, message.chat.id, sender, kind, text)
+    inbound = _with_hint(inbound, message.from_user.language_code if message.from_user else None)
+    answer = converse(inbound)
+    note(outcome=answer.outcome)
+    return _respond(update.update_id, message.chat.id, sender, answer, None)
+
+
+def _lang(code: str | None) -> str | None:
+    base = (code or "").lower().split("-")[0]
+    return base if base in ("en", "es") else None
+
+
+def _inbound(update: Update, chat_id: int, sender: str, kind: InboundKind, text: str) -> Inbound:
+    settings = settings_of(current_app)
+    return Inbound(
+        channel="telegram",
+        sender_hash=sender,
+        text=text,
+        provider_message_id=str(update.update_id),
+        received_at=utcnow(),
+        lang_hint=None,
+        reply_address=encrypt_address(settings.secret_key, str(chat_id)),
+        kind=kind,
+    )
+
+
+def _with_hint(inbound: Inbound, language_code: str | None) -> Inbound:
+    from dataclasses import replace
+
+    return replace(inbound, lang_hint=language_code) if language_code else inbound

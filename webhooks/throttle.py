@@ -1,0 +1,141 @@
+"""Per-sender throttling shared by every worker: in the database, or in Redis when configured.
+
+A fixed window per sender: the first ``limit.count`` messages of a window are served, the next
+one gets a single "slow down" reply, and the rest get no reply and no work. Webhook source IPs
+are the providers' and shared, so the key is always the hashed sender, never the IP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import bindparam, case, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.base import utcnow
+from db.models.channels import SenderThrottle
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class Verdict(enum.Enum):
+    """What to do with one inbound message."""
+
+    ALLOW = "allow"
+    #: The first message over the limit in this window: answer "slow down", do nothing else.
+    WARN = "warn"
+    #: Over the limit and already warned: no reply, no work.
+    DROP = "drop"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` messages per ``seconds`` per sender."""
+
+    count: int
+    seconds: int
+
+    def verdict(self, count: int) -> Verdict:
+        """Map a window's running count to a verdict."""
+        if count <= self.count:
+            return Verdict.ALLOW
+        return Verdict.WARN if count == self.count + 1 else Verdict.DROP
+
+    def window_start(self, now: dt.datetime) -> dt.datetime:
+        """The start of the fixed window holding ``now`` (aligned, so every host agrees)."""
+        elapsed = int((now - _EPOCH).total_seconds())
+        return _EPOCH + dt.timedelta(seconds=elapsed - elapsed % self.seconds)
+
+
+#: Residents type slowly and Telegram buttons are one tap each: 20 a minute is generous.
+CHAT_LIMIT = Limit(count=20, seconds=60)
+#: The /try demo page, per browser and per client address.
+WEB_LIMIT = Limit(count=30, seconds=60)
+
+
+class Throttle(Protocol):
+    """Counts one message for ``key`` and says what to do with it."""
+
+    def hit(self, key: str, limit: Limit) -> Verdict:
+        """Count a message and return its verdict."""
+        ...
+
+
+class SqlThrottle:
+    """Counters in ``sender_throttle``, updated with one atomic upsert per message.
+
+    Run it first in the request's transaction: on PostgreSQL the row lock then also orders a
+    sender's concurrent messages; on SQLite the transaction starts with its write lock.
+    """
+
+    def __init__(self, session: Session, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def hit(self, key: str, limit: Limit) -> Verdict:
+        """Count a message and return its verdict."""
+        window = limit.window_start(self._clock())
+        connection = self._session.connection()
+        statement = _UPSERT[connection.dialect.name == "postgresql"]
+        count = connection.execute(statement, {"key": key, "window_start": window}).scalar_one()
+        return limit.verdict(int(count))
+
+
+def _upsert(insert: Any) -> Any:
+    """INSERT a count of 1, or add 1 in the same window, or restart at 1 in a newer one."""
+    table = SenderThrottle.__table__
+    statement = insert(table).values(
+        key=bindparam("key"), window_start=bindparam("window_start"), count=1
+    )
+    same_window = table.c.window_start >= statement.excluded.window_start
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "count": case((same_window, table.c.count + 1), else_=1),
+            "window_start": case(
+                (same_window, table.c.window_start), else_=statement.excluded.window_start
+            ),
+        },
+    ).returning(table.c.count)
+
+
+#: Built once (statements are immutable); indexed by "is PostgreSQL".
+_UPSERT = (_upsert(sqlite.insert), _upsert(postgresql.insert))
+
+
+class RedisThrottle:
+    """Counters in Redis: ``INCR`` on a key per sender and window, expiring after two windows."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        prefix: str = "recordcheck:throttle:",
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._clock = clock
+
+    def hit(self, key: str, limit: Limit) -> Verdict:
+        """Count a message and return its verdict."""
+        window = limit.window_start(self._clock())
+        name = f"{self._prefix}{key}:{int(window.timestamp())}"
+        pipe = self._client.pipeline(transaction=True)
+        pipe.incr(name)
+        pipe.expire(name, limit.seconds * 2)
+        count, _ = pipe.execute()
+        return limit.verdict(int(count))
+
+
+def purge_stale_counters(session: Session, *, older_than: dt.datetime) -> int:
+    """Delete counters whose window ended before ``older_than``; returns how many."""
+    result = session.execute(
+        delete(SenderThrottle).where(SenderThrottle.window_start < older_than)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
