@@ -1,0 +1,254 @@
+"""End-to-end: the console in real headless Chromium (Debian's), driven by Playwright.
+
+A worker signs in, looks up a demo case, prints the handout, runs a batch and claims a
+handoff, on a real server over HTTP. Skipped, saying so, where no Chromium is installed;
+`.ci/run` installs Debian's chromium, so CI always runs these.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from db.base import utcnow
+from db.identity import sender_hash
+from db.records import demo
+from db.storage import SqlConversationStore
+from tests.console.conftest import PASSWORD, Worker
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Chromium not found at /usr/bin/chromium: browser tests skipped", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("records")]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The real app on a real HTTP server on 127.0.0.1 (a free port)."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator[object]:
+    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    tab.problems = problems
+    yield tab
+    context.close()
+
+
+def _sign_in(page, user: Worker) -> None:
+    page.goto("/console/")
+    assert "/console/login" in page.url
+    page.get_by_label("Email", exact=True).fill(user.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).press("Enter")
+    page.wait_for_url("**/console/")
+
+
+def test_sign_in_look_up_a_demo_case_and_print_the_handout(app, page, worker):
+    demo.load(app.extensions["recordcheck.engine"], demo.generate(30, 5))
+    _sign_in(page, worker)
+
+    page.get_by_label("Case number", exact=True).fill("0b 0000 0001")
+    page.get_by_role("button", name="Look up case").click()
+    page.wait_for_selector("h1:has-text('Case 0B00000001')")
+    assert page.locator("#pathway-auto_expungement_cannabis").is_visible()
+    assert "bcsao-2019-vacatur" in page.inner_text("main")
+    assert "§ 10-112" in page.inner_text("main")
+
+    page.get_by_label("Language", exact=True).select_option("es")
+    page.get_by_role("button", name="Open printable handout").click()
+    page.wait_for_selector("article.handout h1")
+    assert page.inner_text("article.handout h1") == "Sus próximos pasos"
+    assert "Ayuda gratis" in page.inner_text("article.handout")
+
+    page.evaluate(
+        "() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }"
+    )
+    page.get_by_role("button", name="Imprimir").click()
+    assert page.evaluate("window.__printed") == 1
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.get_by_role("button", name="Imprimir").is_visible()
+    assert page.locator("article.handout").is_visible()
+    printed = page.pdf(format="Letter")
+    assert printed.startswith(b"%PDF")
+    page.emulate_media(media="screen")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="PDF").click()
+    path = download.value.path()
+    assert Path(path).read_bytes().startswith(b"%PDF")
+    assert page.problems == []
+
+
+def test_a_record_with_a_birth_date_is_found_by_name_and_opened(page, worker):
+    _sign_in(page, worker)
+
+    page.get_by_label("Client's name", exact=True).fill("maria jonson")
+    page.locator("#search_date_of_birth").fill("1980-05-06")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("#matches-heading")
+    page.get_by_role("button", name="Open case 0B00000002").click()
+    page.wait_for_selector("h1:has-text('Case 0B00000002')")
+    assert "verified by date of birth" in page.inner_text("main")
+
+
+def test_run_a_batch_and_watch_its_progress(app, page, worker, tmp_path, monkeypatch):
+    from webhooks.console import batch_engine
+
+    monkeypatch.setattr(batch_engine, "SYNC_LIMIT", 10)
+    demo.load(app.extensions["recordcheck.engine"], demo.generate(400, 9))
+    numbers = [f"0B0777{n:04d}" for n in range(50)] + ["0B00000001", "0B00000003", "junk"]
+    listing = tmp_path / "clients.csv"
+    listing.write_text("case_number\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+    _sign_in(page, worker)
+
+    page.get_by_role("link", name="Batch").click()
+    page.get_by_label("CSV file", exact=True).set_input_files(str(listing))
+    page.get_by_role("button", name="Screen the list").click()
+    page.wait_for_selector("#job-done", timeout=30_000)
+
+    assert page.inner_text("#count-not-found strong") == "50"
+    assert page.inner_text("#count-invalid strong") == "1"
+    screened = sum(int(page.inner_text(f"#count-{key} strong")) for key in batch_engine.VERDICTS)
+    assert screened == 2
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download results CSV").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + len(numbers)
+    assert page.problems == []
+
+
+def test_claim_a_handoff_add_a_note_and_close_it(app, page, worker):
+    with app.extensions["recordcheck.sessions"]() as session:
+        store = SqlConversationStore(session)
+        store.add_handoff(
+            "telegram",
+            sender_hash("k", "telegram", "123456"),
+            lang="es",
+            summary="Idioma: español\nCaso: 0B00000001",
+            now=utcnow(),
+        )
+        store.commit()
+    _sign_in(page, worker)
+
+    page.get_by_role("link", name="Handoffs").click()
+    page.get_by_role("button", name="Claim").first.click()
+    page.wait_for_selector("#handoff-status")
+    assert "claimed by you" in page.inner_text("#handoff-status")
+    assert "0B00000001" in page.inner_text("main")
+    page.get_by_label("Add a note", exact=True).fill("Llamé; cita el martes.")
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_selector("#notes")
+    assert "Llamé; cita el martes." in page.inner_text("#notes")
+    page.get_by_role("button", name="Close (done)").click()
+    page.wait_for_url("**/console/handoffs/")
+    assert "Nothing here right now." in page.inner_text("main")
+
+
+def test_keyboard_labels_focus_and_a_small_screen(page, admin):
+    page.set_viewport_size({"width": 1024, "height": 600})
+    page.goto("/console/login")
+    assert page.evaluate("document.activeElement.id") == "email"  # autofocus
+    page.keyboard.type(admin.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Sign in"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    unlabeled_script = """() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => e.type !== 'hidden')
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+        .map(e => e.name)"""
+    for path in (
+        "/console/",
+        "/console/screen",
+        "/console/batch/",
+        "/console/handoffs/",
+        "/console/admin/users",
+        "/console/admin/imports",
+    ):
+        page.goto(path)
+        assert page.evaluate(unlabeled_script) == [], path
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 1024px"
+    assert page.problems == []
+
+
+def test_admin_imports_a_program_list_in_the_browser(page, admin, tmp_path):
+    listing = tmp_path / "bcsao.csv"
+    listing.write_text(
+        "program,case_number,status,status_date,note\n"
+        "bcsao-2019-vacatur,0B00000003,motion filed,2019-01-29,\n"
+        "bcsao-2019-vacatur,,motion filed,2019-01-29,\n",
+        encoding="utf-8",
+    )
+    _sign_in(page, admin)
+
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("CSV files", exact=True).set_input_files(str(listing))
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_selector("#import-report")
+    report = page.inner_text("#import-report")
+    assert "program entries: 1 added" in report
+    assert "bcsao.csv" in report
+    assert "case_number" in report  # the bad row's reason names the column
+
+
+def test_a_worker_does_not_see_admin_pages(page, worker):
+    _sign_in(page, worker)
+
+    assert page.get_by_role("link", name="Users").count() == 0
+    response = page.goto("/console/admin/users")
+    assert response.status == 403
+    assert "Only admins" in page.inner_text("main")

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import html
+
+import pytest
+from sqlalchemy import select
+
+from db.base import utcnow
+from db.identity import sender_hash
+from db.models.console import ConsoleAuditEvent
+from db.models.conversation import HandoffRequest
+from db.storage import SqlConversationStore
+from tests.console.conftest import login, make_user, page_token
+
+SUMMARY = "Language: English\nCase number: 0B00000001\nResult: you can ask the court now"
+
+
+@pytest.fixture
+def handoff(app) -> int:
+    """One open request, written the way the bot writes it."""
+    with app.extensions["recordcheck.sessions"]() as session:
+        store = SqlConversationStore(session)
+        store.add_handoff(
+            "sms",
+            sender_hash("k", "sms", "+14105550100"),
+            lang="en",
+            summary=SUMMARY,
+            now=utcnow(),
+        )
+        store.commit()
+        return session.scalars(select(HandoffRequest.id)).one()
+
+
+def _row(app, handoff_id):
+    with app.extensions["recordcheck.sessions"]() as session:
+        return session.get(HandoffRequest, handoff_id)
+
+
+def _post(client, path, **data):
+    return client.post(path, data={"csrf_token": page_token(client), **data})
+
+
+def test_the_inbox_shows_a_short_hash_and_only_what_was_shared(app, worker_client, handoff):
+    full_hash = _row(app, handoff).sender_hash
+
+    page = html.unescape(worker_client.get("/console/handoffs/").get_data(as_text=True))
+
+    assert full_hash[:12] in page
+    assert full_hash not in page
+    assert "0B00000001" in page
+    assert "4105550100" not in page
+    assert "Claim" in page
+
+
+def test_claim_note_release_and_close(app, worker_client, worker, handoff):
+    base = f"/console/handoffs/{handoff}"
+
+    claimed = _post(worker_client, f"{base}/claim")
+    noted = _post(worker_client, f"{base}/note", note="Called back; <b>filing</b> next week.")
+    row = _row(app, handoff)
+    detail = worker_client.get(base).get_data(as_text=True)
+    released = _post(worker_client, f"{base}/release")
+    reclaimed = _post(worker_client, f"{base}/claim")
+    closed = _post(worker_client, f"{base}/close")
+
+    assert claimed.status_code == noted.status_code == released.status_code == 302
+    assert reclaimed.status_code == closed.status_code == 302
+    assert row.claimed_by == f"worker:{worker.id}"
+    assert "Called back" in row.notes
+    assert worker.email in row.notes
+    assert "&lt;b&gt;filing&lt;/b&gt;" in detail
+    final = _row(app, handoff)
+    assert final.status == "closed"
+    assert final.closed_at is not None
+    with app.extensions["recordcheck.sessions"]() as session:
+        actions = [e.action for e in session.scalars(select(ConsoleAuditEvent))]
+    for action in (
+        "handoff_claim",
+        "handoff_note",
+        "handoff_release",
+        "handoff_close",
+        "handoff_view",
+    ):
+        assert action in actions
+    closed_list = worker_client.get("/console/handoffs/?view=closed").get_data(as_text=True)
+    assert f'id="handoff-{handoff}"' in closed_list
+
+
+def test_a_second_worker_cannot_take_or_change_a_claimed_request(app, worker_client, handoff):
+    base = f"/console/handoffs/{handoff}"
+    _post(worker_client, f"{base}/claim")
+    other = app.test_client()
+    make_user(app, "other@clinic.example")
+    login(other, "other@clinic.example")
+
+    assert _post(other, f"{base}/claim").status_code == 409
+    assert _post(other, f"{base}/note", note="mine now").status_code == 403
+    assert _post(other, f"{base}/close").status_code == 403
+    assert _post(other, f"{base}/release").status_code == 403
+    assert _row(app, handoff).status == "claimed"
+
+
+def test_an_admin_may_close_someone_elses_request(app, worker_client, admin_client, handoff):
+    _post(worker_client, f"/console/handoffs/{handoff}/claim")
+
+    assert _post(admin_client, f"/console/handoffs/{handoff}/close").status_code == 302
+    assert _row(app, handoff).status == "closed"
+
+
+def test_mine_lists_only_my_claims(app, worker_client, handoff):
+    assert f'id="handoff-{handoff}"' not in worker_client.get(
+        "/console/handoffs/?view=mine"
+    ).get_data(as_text=True)
+    _post(worker_client, f"/console/handoffs/{handoff}/claim")
+
+    mine = worker_client.get("/console/handoffs/?view=mine").get_data(as_text=True)
+    assert f'id="handoff-{handoff}"' in mine
+    assert "by you" in mine
+
+
+@pytest.mark.parametrize(
+    ("note", "code"), [("", 400), ("   ", 400), ("x" * 2001, 400), ("ok", 302)]
+)
+def test_notes_must_be_present_and_short(worker_client, handoff, note, code):
+    _post(worker_client, f"/console/handoffs/{handoff}/claim")
+
+    assert _post(worker_client, f"/console/handoffs/{handoff}/note", note=note).status_code == code
+
+
+def test_unclaimed_requests_cannot_be_noted_or_closed(worker_client, handoff):
+    assert _post(worker_client, f"/console/handoffs/{handoff}/note", note="x").status_code == 403
+    assert _post(worker_client, f"/console/handoffs/{handoff}/close").status_code == 403
+
+
+def test_missing_requests_and_forged_posts(worker_client, handoff):
+    assert worker_client.get("/console/handoffs/99999").status_code == 404
+    assert _post(worker_client, "/console/handoffs/99999/claim").status_code == 404
+    assert worker_client.post(f"/console/handoffs/{handoff}/claim").status_code == 403
+    assert worker_client.get("/console/handoffs/?view=<script>").status_code == 200
+
+
+def test_a_request_deleted_by_the_resident_disappears(app, worker_client, handoff):
+    with app.extensions["recordcheck.sessions"]() as session:
+        row = session.get(HandoffRequest, handoff)
+        SqlConversationStore(session).forget_sender(row.channel, row.sender_hash)
+        session.commit()
+
+    assert worker_client.get(f"/console/handoffs/{handoff}").status_code == 404
+    assert f'id="handoff-{handoff}"' not in worker_client.get("/console/handoffs/").get_data(
+        as_text=True
+    )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import html
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models.console import ConsoleAuditEvent
+from db.models.records import ProgramEntry, RecordCase
+from tests.console.conftest import PROGRAM_CSV, RECORDS_CSV, page_token
+
+
+def _import(client, files, **form):
+    token = page_token(client, "/console/admin/imports")
+    data = {"csrf_token": token, **form}
+    data["files"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post("/console/admin/imports", data=data, content_type="multipart/form-data")
+
+
+def _count(app, model):
+    with app.extensions["recordcheck.sessions"]() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_admin_imports_records_and_a_program_list_and_sees_the_report(app, admin_client):
+    bad = "0B00000009,district,Baltimore City,closed,,,,,CDS: POSS-MARIJUANA,,,,,,,\n"
+    response = _import(
+        admin_client,
+        [("records.csv", (RECORDS_CSV + bad).encode()), ("program.csv", PROGRAM_CSV.encode())],
+    )
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert 'id="import-report"' in page
+    assert "cases: 3 added" in page
+    assert "records.csv" in page
+    assert "charge_number is missing" in page
+    assert _count(app, RecordCase) == 3
+    assert _count(app, ProgramEntry) == 1
+    again = html.unescape(
+        _import(admin_client, [("records.csv", RECORDS_CSV.encode())]).get_data(as_text=True)
+    )
+    assert "cases: 0 added, 0 updated" in again
+    with app.extensions["recordcheck.sessions"]() as session:
+        actions = [e.action for e in session.scalars(select(ConsoleAuditEvent))]
+    assert actions.count("import") == 2
+    history = admin_client.get("/console/admin/imports").get_data(as_text=True)
+    assert "recordcheck-import-" not in history
+
+
+def test_a_program_list_can_be_named_on_the_form(app, admin_client):
+    listing = b"case_number,status,status_date,note\n0B00000001,motion filed,2019-01-29,\n"
+
+    response = _import(admin_client, [("list.csv", listing)], program="bcsao-2019-vacatur")
+
+    assert response.status_code == 200
+    assert _count(app, ProgramEntry) == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "form", "message"),
+    [
+        ([], {}, "Choose one or more CSV files"),
+        ([("r.xlsx", b"x")], {}, "CSV files only"),
+        ([("r.csv", b"PK\x03\x04zip")], {}, "not a CSV file"),
+        ([("r.csv", b"")], {}, "empty"),
+        ([("r.csv", b"a\n")], {"format": "excel"}, "Unknown format"),
+        ([("r.csv", b"a\n")], {"program": "../../etc"}, "program name"),
+        ([(f"r{i}.csv", b"a\n") for i in range(11)], {}, "at most 10 files"),
+    ],
+    ids=["none", "xlsx", "zip", "empty", "format", "program-name", "too-many"],
+)
+def test_bad_imports_are_refused_with_a_reason(app, admin_client, files, form, message):
+    response = _import(admin_client, files, **form)
+
+    assert response.status_code == 400
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert _count(app, RecordCase) == 0
+
+
+def test_an_unreadable_file_is_reported_by_the_importer(admin_client):
+    response = _import(admin_client, [("r.csv", b"name,age\nBob,4\n")])
+
+    assert response.status_code == 200
+    assert "cannot tell the format" in response.get_data(as_text=True)
+
+
+def test_workers_cannot_import(app, worker_client):
+    token = page_token(worker_client)
+    response = worker_client.post(
+        "/console/admin/imports",
+        data={"csrf_token": token, "files": [(io.BytesIO(RECORDS_CSV.encode()), "r.csv")]},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 403
+    assert _count(app, RecordCase) == 0
+
+
+def test_import_needs_the_csrf_token(admin_client):
+    response = admin_client.post(
+        "/console/admin/imports",
+        data={"files": [(io.BytesIO(RECORDS_CSV.encode()), "r.csv")]},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 403

@@ -1,0 +1,77 @@
+"""The clinic console at ``/console``: sign-in, look-up, screening, batch, handoffs, imports.
+
+``make_blueprint()`` builds the ``console`` blueprint from one child blueprint per page group;
+the guards in ``security`` run before every console request and add its headers after.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from webhooks.console import security
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "console"
+
+
+def make_blueprint() -> Blueprint:
+    """The console blueprint, with its guards, error pages and child blueprints."""
+    from webhooks.console import (
+        admin,
+        auth,
+        batch,
+        handoffs,
+        home,
+    )
+
+    bp = Blueprint(
+        "console",
+        __name__,
+        url_prefix="/console",
+        static_folder=str(STATIC_DIR),
+        static_url_path="/static",
+    )
+    bp.before_request(security.guard)
+    bp.after_request(security.add_security_headers)
+    bp.context_processor(_template_globals)
+    bp.register_error_handler(HTTPException, _error_page)
+    for child in (auth.bp, home.bp, batch.bp, handoffs.bp, admin.bp):
+        bp.register_blueprint(child)
+    return bp
+
+
+def _template_globals() -> dict[str, Any]:
+    from flask import g
+
+    return {
+        "console_user": g.get("console_user"),
+        "csrf_token": security.csrf_token,
+        "csrf_field": security.CSRF_FIELD,
+        "pathway_name": _pathway_name,
+    }
+
+
+def _pathway_name(pathway_id: str) -> str:
+    """A pathway's plain name from the texts ("shielding (hiding) the record")."""
+    from knowledge.texts import load_catalog
+
+    name = load_catalog("en").get(f"pathway.{pathway_id}", pathway_id.replace("_", " "))
+    return name[:1].upper() + name[1:]
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    if isinstance(error, RequestEntityTooLarge):
+        message = "That file is too large for this page."
+    else:
+        message = error.description or error.name
+    if request.path.startswith("/console/api/"):
+        from flask import jsonify
+
+        return jsonify({"error": {"code": code, "description": message}}), code  # type: ignore[return-value]
+    return render_template(
+        "console/error.html", code=code, title=error.name, message=message
+    ), code

@@ -1,0 +1,196 @@
+"""Admin pages: manage console users, and import record files and program lists."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, render_template, request, url_for
+from sqlalchemy import delete, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from db.models.console import ROLES, ConsoleSession, ConsoleUser
+from db.models.records import ImportRun
+from db.records.formats import PROGRAM_NAME
+from db.records.importer import import_paths
+from webhooks.console import accounts, audit
+from webhooks.console.security import admin_required, current_user, settings_of_current
+from webhooks.db import db_session, session_factory
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _audit(action: str, target_user: ConsoleUser | None = None, detail: str | None = None) -> None:
+    audit.record(
+        action,
+        user_id=current_user().id,
+        hmac_key=settings_of_current().hmac_key,
+        target_kind="user" if target_user else None,
+        target=str(target_user.id) if target_user else None,
+        detail=detail,
+    )
+
+
+def setup_link(token: str) -> str:
+    """The one-time link a new user opens to choose a password."""
+    base = settings_of_current().public_base_url
+    return f"{base}{url_for('console.auth.setup', token=token)}"
+
+
+def _users_page(status: int = 200, **context: object) -> tuple[str, int]:
+    rows = db_session().scalars(select(ConsoleUser).order_by(ConsoleUser.email)).all()
+    page = render_template(
+        "console/users.html", users=rows, roles=ROLES, active_nav="users", **context
+    )
+    return page, status
+
+
+@bp.get("/users")
+@admin_required
+def users() -> tuple[str, int]:
+    """Every account, with its role, state and actions."""
+    return _users_page()
+
+
+@bp.post("/users")
+@admin_required
+def create_user() -> tuple[str, int]:
+    """Create an account and show its one-time setup link, once, on this page only."""
+    session = db_session()
+    email = request.form.get("email", "")
+    role = request.form.get("role", "")
+    try:
+        user, token = accounts.create_user(session, email=email, role=role)
+    except accounts.AccountError as exc:
+        session.rollback()
+        return _users_page(400, error=str(exc), form_email=email[: accounts.MAX_EMAIL_LENGTH])
+    _audit("user_create", user, role)
+    session.commit()
+    link = setup_link(token) if token else None
+    return _users_page(201, message=f"Account created for {user.email}.", link=link)
+
+
+def _target(user_id: int) -> ConsoleUser:
+    user = db_session().get(ConsoleUser, user_id)
+    if user is None:
+        abort(404, "No such user.")
+    return user
+
+
+@bp.post("/users/<int:user_id>")
+@admin_required
+def change_user(user_id: int) -> tuple[str, int]:
+    """Unlock, reset the link, change the role, or deactivate/reactivate an account."""
+    session = db_session()
+    user = _target(user_id)
+    action = request.form.get("action", "")
+    me = current_user()
+    link = None
+    if action == "unlock":
+        user.failed_attempts = 0
+        user.locked_until = None
+        message = f"{user.email} is unlocked."
+    elif action == "reset":
+        link = setup_link(accounts.issue_setup_token(user))
+        message = f"New one-time link for {user.email} (the old password still works until used)."
+    elif action == "role":
+        role = request.form.get("role", "")
+        if role not in ROLES:
+            abort(400, "Unknown role.")
+        if user.id == me.id and role != "admin":
+            abort(400, "You cannot remove your own admin role.")
+        user.role = role
+        message = f"{user.email} is now {role}."
+    elif action in ("deactivate", "activate"):
+        if user.id == me.id:
+            abort(400, "You cannot deactivate your own account.")
+        user.active = action == "activate"
+        if not user.active:
+            session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+        message = f"{user.email} is {'active' if user.active else 'deactivated'}."
+    else:
+        abort(400, "Unknown action.")
+    _audit(f"user_{action}", user)
+    session.commit()
+    return _users_page(message=message, link=link)
+
+
+MAX_IMPORT_BYTES = 100 * 1024 * 1024
+MAX_IMPORT_FILES = 10
+IMPORT_FORMATS = ("auto", "recordcheck", "caseharvester")
+RECENT_RUNS = 20
+
+
+def _imports_page(status: int = 200, **context: object) -> tuple[str, int]:
+    runs = db_session().scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(RECENT_RUNS))
+    page = render_template(
+        "console/imports.html",
+        active_nav="imports",
+        runs=list(runs),
+        formats=IMPORT_FORMATS,
+        max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
+        **context,
+    )
+    return page, status
+
+
+@bp.get("/imports")
+@admin_required
+def imports() -> tuple[str, int]:
+    """The import form and the recent import runs."""
+    return _imports_page()
+
+
+def _save_uploads(files: list[FileStorage], folder: Path) -> list[Path]:
+    """Write uploads under their (sanitised) names; raise AccountError-like ValueError if bad."""
+    paths = []
+    for number, upload in enumerate(files):
+        name = secure_filename(upload.filename or "") or f"upload-{number}.csv"
+        if Path(name).suffix.lower() not in {".csv", ".txt", ".tsv"}:
+            raise ValueError(f"{name}: upload CSV files only.")
+        head = upload.stream.read(8)
+        if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")):
+            raise ValueError(f"{name}: that is not a CSV file (save it as CSV, UTF-8).")
+        # One folder per file keeps the name as uploaded (Case Harvester tables are known by
+        # their names) even when two uploads share one.
+        (folder / f"{number:02d}").mkdir()
+        target = folder / f"{number:02d}" / name
+        with target.open("wb") as out:
+            out.write(head)
+            shutil.copyfileobj(upload.stream, out, 1024 * 1024)
+        if target.stat().st_size == 0:
+            raise ValueError(f"{name}: the file is empty.")
+        paths.append(target)
+    return paths
+
+
+@bp.post("/imports")
+@admin_required
+def run_import() -> tuple[str, int]:
+    """Import record files or a program list with the records importer; show its report."""
+    request.max_content_length = MAX_IMPORT_BYTES
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    fmt = request.form.get("format", "auto")
+    program = request.form.get("program", "").strip() or None
+    if not files:
+        return _imports_page(400, error="Choose one or more CSV files.")
+    if len(files) > MAX_IMPORT_FILES:
+        return _imports_page(400, error=f"Import at most {MAX_IMPORT_FILES} files at a time.")
+    if fmt not in IMPORT_FORMATS:
+        return _imports_page(400, error="Unknown format.")
+    if program is not None and not PROGRAM_NAME.fullmatch(program):
+        return _imports_page(
+            400, error="A program name uses letters, digits, dots, dashes and underscores."
+        )
+    with tempfile.TemporaryDirectory(prefix="recordcheck-import-") as folder:
+        try:
+            paths = _save_uploads(files, Path(folder))
+        except ValueError as error:
+            return _imports_page(400, error=str(error))
+        report = import_paths(session_factory(), paths, fmt=fmt, program=program)
+    errors = [(Path(e.file).name, e.line, e.reason) for e in report.errors]
+    _audit("import", detail=f"{len(paths)} files, {report.rows} rows, {report.error_count} errors")
+    db_session().commit()
+    return _imports_page(report=report, report_errors=errors)

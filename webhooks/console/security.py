@@ -1,0 +1,226 @@
+"""Console guards: sign-in required, CSRF tokens, role checks, security headers.
+
+Every console page needs a signed-in worker except the sign-in and setup-link pages and the
+static files. Every state-changing request carries the session's CSRF token (or, before sign-in,
+a token matching a pre-login cookie), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, g, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from db.base import utcnow
+from db.models.console import ConsoleSession, ConsoleUser
+from webhooks.app import settings_of
+from webhooks.config import Settings
+from webhooks.console import accounts
+from webhooks.db import db_session
+
+SESSION_COOKIE = "rc_console"
+PRELOGIN_COOKIE = "rc_console_pre"
+COOKIE_PATH = "/console"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Endpoints open without a session (their POSTs use the pre-login CSRF cookie).
+PUBLIC_ENDPOINTS = frozenset({"console.static", "console.auth.login", "console.auth.setup"})
+#: Update ``last_seen_at`` at most this often, so reading pages does not write every time.
+TOUCH_EVERY_SECONDS = 60
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_user() -> ConsoleUser:
+    """The signed-in worker of this request (guard() has run)."""
+    user: ConsoleUser = g.console_user
+    return user
+
+
+def current_session() -> ConsoleSession:
+    """The signed-in browser session of this request."""
+    row: ConsoleSession = g.console_session
+    return row
+
+
+def admin_required(view: F) -> F:
+    """Refuse a view to anyone but admins (403)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user().is_admin:
+            abort(403, "Only admins can use this page.")
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _cookie_secure() -> bool:
+    return settings_of_current().is_production or request.is_secure
+
+
+def settings_of_current() -> Settings:
+    """The settings of the app serving this request."""
+    return settings_of(current_app)
+
+
+def set_session_cookie(response: BaseResponse, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Strict, scoped to /console, Secure over https."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(accounts.SESSION_ABSOLUTE.total_seconds()),
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=_cookie_secure(),
+        samesite="Strict",
+    )
+
+
+def clear_session_cookie(response: BaseResponse) -> None:
+    """Forget the session cookie in the browser."""
+    response.delete_cookie(
+        SESSION_COOKIE, path=COOKIE_PATH, httponly=True, secure=_cookie_secure(), samesite="Strict"
+    )
+
+
+def prelogin_token() -> str:
+    """The pre-login CSRF token for this browser, creating one when it has none."""
+    token = request.cookies.get(PRELOGIN_COOKIE, "")
+    if not (20 <= len(token) <= 100):
+        token = g.get("new_prelogin_token") or secrets.token_urlsafe(32)
+        g.new_prelogin_token = token
+    return token
+
+
+def csrf_token() -> str:
+    """The token forms of this request must carry."""
+    row = g.get("console_session")
+    if row is not None:
+        return str(row.csrf_token)
+    return prelogin_token()
+
+
+def _tokens_match(expected: str, given: str | None) -> bool:
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _same_origin() -> bool:
+    """Browsers send Origin on POST; when present it must be this host (defence in depth)."""
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None
+    parts = urlsplit(origin)
+    return parts.netloc == request.host
+
+
+def check_csrf() -> None:
+    """Abort with 403 unless a state-changing request carries the right token."""
+    if request.method in SAFE_METHODS:
+        return
+    if not _same_origin():
+        abort(403, "This form was sent from another site.")
+    given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    row = g.get("console_session")
+    # Before sign-in: the pre-login cookie's token (double submit); after: the session's.
+    expected = row.csrf_token if row is not None else request.cookies.get(PRELOGIN_COOKIE, "")
+    if not _tokens_match(expected, given):
+        abort(403, "This form has expired. Go back, reload the page and try again.")
+
+
+def guard() -> BaseResponse | None:
+    """Before every console request: resolve the session, require it, check CSRF."""
+    g.console_user = None
+    g.console_session = None
+    session = db_session()
+    resolved = accounts.resolve_session(session, request.cookies.get(SESSION_COOKIE))
+    if resolved is not None:
+        row, user = resolved
+        g.console_session, g.console_user = row, user
+        now = utcnow()
+        if (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY_SECONDS:
+            row.last_seen_at = now
+        session.commit()
+    elif session.in_transaction() and (session.deleted or session.dirty):
+        session.commit()  # a stale session row was dropped
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.endpoint != "console.static":
+            check_csrf()
+        return None
+    if g.console_user is None:
+        if request.method in SAFE_METHODS and not request.path.startswith("/console/api/"):
+            return redirect(url_for("console.auth.login", next=request.full_path.rstrip("?")))
+        abort(401, "Sign in first.")
+    check_csrf()
+    return None
+
+
+def add_security_headers(response: Response) -> Response:
+    """CSP with no inline code and no framing, no sniffing, no caching of client data."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form
+    # posts, and the Origin check below needs the real one. Other sites never see our URLs.
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if request.endpoint != "console.static":
+        headers["Cache-Control"] = "no-store"
+    if settings_of_current().is_production:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    new_token = g.get("new_prelogin_token")
+    if new_token:
+        response.set_cookie(
+            PRELOGIN_COOKIE,
+            new_token,
+            path=COOKIE_PATH,
+            httponly=True,
+            secure=_cookie_secure(),
+            samesite="Strict",
+        )
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after sign-in: only a path inside the console, never another site."""
+    default = url_for("console.home.index")
+    if not target or len(target) > 500:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console"):
+        return default
+    if "\\" in target or target.startswith("//"):
+        return default
+    if parts.path.startswith(("/console/login", "/console/logout", "/console/setup")):
+        return default
+    return target
+
+
+def login_redirect() -> BaseResponse:
+    """Send the browser to the sign-in page."""
+    return redirect(url_for("console.auth.login"))
