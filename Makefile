@@ -25,6 +25,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	@mkdir -p var
 	$(BIN)/recordcheck db upgrade
+	$(BIN)/recordcheck demo-data --if-empty
 	$(BIN)/recordcheck serve --host 127.0.0.1 --port 5000
 
 ## make test: lint, type-check and run every test (PostgreSQL too when reachable).
@@ -38,6 +39,7 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 pytest: install-dev
+	@test -x /usr/bin/chromium || echo "make test: Chromium not found at /usr/bin/chromium; the console's browser tests will be skipped (apt-get install chromium to run them)"
 	$(BIN)/pytest
 
 clean:

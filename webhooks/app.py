@@ -50,9 +50,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webhooks import health
+    from webhooks import api, channel_runtime, health, sms, telegram, web_chat
+    from webhooks.console import make_blueprint as make_console_blueprint
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(telegram.bp)
+    app.register_blueprint(web_chat.bp)
+    channel_runtime.init_channels(app)
+    app.register_blueprint(make_console_blueprint())
 
 
 def settings_of(app: Flask) -> Settings:

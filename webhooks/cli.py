@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from webhooks.config import ConfigError, load_settings
+from webhooks.users_cli import users
 
 
 def _settings_or_exit() -> Any:
@@ -67,18 +68,57 @@ def db_upgrade(revision: str) -> None:
 @cli.command()
 @click.option("--once", is_flag=True, help="Drain the outbox one time and exit.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600))
-def worker(once: bool, interval: float) -> None:
+@click.option(
+    "--twilio-api-base",
+    envvar="TWILIO_API_BASE",
+    default="https://api.twilio.com",
+    show_default=True,
+    help="Twilio REST base URL (a local fake in tests and benchmarks).",
+)
+def worker(once: bool, interval: float, twilio_api_base: str) -> None:
     """Send queued outbound messages (reminders, notices) when they are due."""
     from db.engine import make_engine, make_session_factory
     from webhooks.logs import configure_logging
+    from webhooks.outbound import build_senders, worker_tasks
     from webhooks.worker import run_forever
 
     settings = _settings_or_exit()
     configure_logging()
+    senders, notes = build_senders(settings, twilio_api_base=twilio_api_base)
+    for note in notes:
+        click.echo(f"worker: not sending {note}", err=True)
     engine = make_engine(settings.database_url)
     try:
-        run_forever(make_session_factory(engine), {}, interval=interval, once=once)
+        run_forever(
+            make_session_factory(engine),
+            senders,
+            interval=interval,
+            once=once,
+            tasks=worker_tasks(settings),
+        )
     except KeyboardInterrupt:
         sys.exit(0)
     finally:
         engine.dispose()
+
+
+cli.add_command(users)
+
+
+from webhooks.records_cli import demo_data, records  # noqa: E402 - registered after the group
+
+cli.add_command(records)
+cli.add_command(demo_data)
+
+from webhooks.chat_cli import chat, purge  # noqa: E402 - registered after the group
+
+cli.add_command(chat)
+cli.add_command(purge)
+
+from webhooks.telegram_cli import telegram  # noqa: E402 - registered after the group
+
+cli.add_command(telegram)
+
+from webhooks.screen_cli import screen  # noqa: E402 - registered after the group
+
+cli.add_command(screen)
