@@ -11,6 +11,8 @@ from db.identity import value_hash
 from db.models.records import LookupAudit
 from db.records.importer import import_paths
 from db.records.lookup import (
+    MAX_FAILURES,
+    WORKER_MAX_FAILURES,
     LookupResult,
     ProgramEntry,
     case_number_hash,
@@ -147,6 +149,24 @@ def test_five_failures_in_24_hours_lock_the_sender_out_without_looking(records):
     assert locked.case is None
     assert other.status == "found"
     assert later.status == "found"
+
+
+def test_a_signed_in_worker_gets_a_higher_but_real_ceiling(records):
+    worker = "worker:7"
+    for minute in range(WORKER_MAX_FAILURES - 1):
+        _lookup(
+            records, "0B09999999", None, requester=worker, now=NOW + dt.timedelta(seconds=minute)
+        )
+
+    still_working = _lookup(
+        records, WITH_DOB, DOB, requester=worker, now=NOW + dt.timedelta(hours=1)
+    )
+    _lookup(records, "0B09999998", None, requester=worker, now=NOW + dt.timedelta(hours=1))
+    stopped = _lookup(records, WITH_DOB, DOB, requester=worker, now=NOW + dt.timedelta(hours=2))
+
+    assert MAX_FAILURES < WORKER_MAX_FAILURES
+    assert still_working.status == "found"
+    assert stopped.status == "locked_out"
 
 
 def test_successful_lookups_do_not_count_toward_the_lock_out(records):
