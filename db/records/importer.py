@@ -214,6 +214,52 @@ def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     )
 
 
+@dataclass
+class _RowWrites:
+    """One table's rows of a batch, sorted into inserts and updates (unchanged rows dropped)."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def sort(
+        self,
+        values: dict[str, Any],
+        existing: Any,
+        *,
+        line: int,
+        run: _Run,
+        conflict: str,
+        changed: set[int],
+        bad: dict[int, str],
+    ) -> None:
+        """File a row as new or changed; one contradicting an earlier row of this import is bad.
+
+        ``existing`` is the stored ``(id, content_hash, import_run_id)`` or None.
+        """
+        if existing is None:
+            self.new.append(values)
+            changed.add(line)
+        elif existing[1] != values["content_hash"]:
+            if existing[2] in run.run_ids:
+                bad[line] = conflict
+                return
+            values["b_id"] = existing[0]
+            self.changes.append(values)
+            changed.add(line)
+
+    def apply(self, conn: Connection, table: Table) -> None:
+        """Insert the new rows in bulk and update the changed ones with one executemany."""
+        if self.new:
+            _bulk_insert(conn, table, self.new)
+        if self.changes:
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values({name: bindparam(name) for name in self.changes[0] if name != "b_id"})
+            )
+            conn.execute(statement, self.changes)
+
+
 class _Run:
     """One import invocation: the ids of its runs, to tell same-run duplicates from updates."""
 
@@ -291,8 +337,7 @@ def _batch(
                 case_ids[number] = case_id
     live = {n for (n, _), (_, charge, _) in charge_recs.items() if not charge.expunged}
     expunged_only = {n for (n, _), (_, c, _) in charge_recs.items() if c.expunged} - live
-    new_cases: list[dict[str, Any]] = []
-    changed_cases: list[dict[str, Any]] = []
+    case_writes = _RowWrites()
     for number, (line, case, digest) in case_recs.items():
         if line in bad:
             continue
@@ -311,33 +356,25 @@ def _batch(
         existing = stored.get(number)
         if existing is None and number in expunged_only:
             continue  # every charge of this new case is expunged: never store it
-        if existing is None:
-            new_cases.append(values)
-            changed.add(line)
-        elif existing[1] != digest:
-            if existing[2] in run.run_ids:
-                bad[line] = "case details differ from an earlier row of this import"
-                continue
-            values["b_id"] = existing[0]
-            changed_cases.append(values)
-            changed.add(line)
-    if new_cases:
-        _bulk_insert(conn, _cases, new_cases)
-        counts.cases_added += len(new_cases)
-        for chunk in _in_chunks([c["case_number"] for c in new_cases]):
+        case_writes.sort(
+            values,
+            existing,
+            line=line,
+            run=run,
+            conflict="case details differ from an earlier row of this import",
+            changed=changed,
+            bad=bad,
+        )
+    case_writes.apply(conn, _cases)
+    counts.cases_added += len(case_writes.new)
+    counts.cases_updated += len(case_writes.changes)
+    if case_writes.new:
+        for chunk in _in_chunks([c["case_number"] for c in case_writes.new]):
             query = select(_cases.c.case_number, _cases.c.id).where(
                 _cases.c.case_number.in_(chunk)
             )
             for number, case_id in conn.execute(query):
                 case_ids[str(number)] = int(case_id)
-    if changed_cases:
-        statement = (
-            update(_cases)
-            .where(_cases.c.id == bindparam("b_id"))
-            .values({name: bindparam(name) for name in changed_cases[0] if name != "b_id"})
-        )
-        conn.execute(statement, changed_cases)
-        counts.cases_updated += len(changed_cases)
 
     # 3. Charges: expunged ones are deleted (never stored); others inserted or updated.
     touched: set[int] = set()
@@ -406,8 +443,7 @@ def _write_charges(
         ).where(_charges.c.case_id.in_(chunk))
         for case_id, number, charge_id, digest, written_by in conn.execute(query):
             stored[(case_id, number)] = (charge_id, digest, written_by)
-    new: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
+    writes = _RowWrites()
     removed: list[int] = []
     emptied: set[int] = set()
     for (case_number, charge_number), (line, charge, digest) in charge_recs.items():
@@ -437,27 +473,18 @@ def _write_charges(
             "content_hash": digest,
             "import_run_id": run_id,
         }
-        if existing is None:
-            new.append(values)
-            changed.add(line)
-        elif existing[1] != digest:
-            if existing[2] in run.run_ids:
-                bad[line] = f"charge {charge_number} differs from an earlier row of this import"
-                continue
-            values["b_id"] = existing[0]
-            changes.append(values)
-            changed.add(line)
-    if new:
-        _bulk_insert(conn, _charges, new)
-        counts.charges_added += len(new)
-    if changes:
-        statement = (
-            update(_charges)
-            .where(_charges.c.id == bindparam("b_id"))
-            .values({name: bindparam(name) for name in changes[0] if name != "b_id"})
+        writes.sort(
+            values,
+            existing,
+            line=line,
+            run=run,
+            conflict=f"charge {charge_number} differs from an earlier row of this import",
+            changed=changed,
+            bad=bad,
         )
-        conn.execute(statement, changes)
-        counts.charges_updated += len(changes)
+    writes.apply(conn, _charges)
+    counts.charges_added += len(writes.new)
+    counts.charges_updated += len(writes.changes)
     if removed:
         for chunk in _in_chunks(removed):
             conn.execute(delete(_charges).where(_charges.c.id.in_(chunk)))
@@ -489,8 +516,7 @@ def _write_defendants(
         ).where(_defendants.c.case_id.in_(chunk))
         for case_id, key, row_id, digest, written_by in conn.execute(query):
             stored[(case_id, key)] = (row_id, digest, written_by)
-    new: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
+    writes = _RowWrites()
     for (case_number, key), (line, defendant, digest) in defendant_recs.items():
         if line in bad:
             continue
@@ -514,26 +540,17 @@ def _write_defendants(
             "import_run_id": run_id,
         }
         existing = stored.get((case_id, key))
-        if existing is None:
-            new.append(values)
-            changed.add(line)
-        elif existing[1] != digest:
-            if existing[2] in run.run_ids:
-                bad[line] = "defendant differs from an earlier row of this import"
-                continue
-            values["b_id"] = existing[0]
-            changes.append(values)
-            changed.add(line)
-    if new:
-        _bulk_insert(conn, _defendants, new)
-        counts.defendants_added += len(new)
-    if changes:
-        statement = (
-            update(_defendants)
-            .where(_defendants.c.id == bindparam("b_id"))
-            .values({name: bindparam(name) for name in changes[0] if name != "b_id"})
+        writes.sort(
+            values,
+            existing,
+            line=line,
+            run=run,
+            conflict="defendant differs from an earlier row of this import",
+            changed=changed,
+            bad=bad,
         )
-        conn.execute(statement, changes)
+    writes.apply(conn, _defendants)
+    counts.defendants_added += len(writes.new)
 
 
 def _program_id(conn: Connection, run: _Run, name: str) -> int:
@@ -569,8 +586,7 @@ def _write_entries(
         ).where(_entries.c.case_number.in_(chunk))
         for number, program_id, row_id, digest, written_by in conn.execute(query):
             stored[(number, program_id)] = (row_id, digest, written_by)
-    new: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
+    writes = _RowWrites()
     for (case_number, name), (line, entry, digest) in program_recs.items():
         if line in bad:
             continue
@@ -585,27 +601,18 @@ def _write_entries(
             "import_run_id": run_id,
         }
         existing = stored.get((case_number, program_id))
-        if existing is None:
-            new.append(values)
-            changed.add(line)
-        elif existing[1] != digest:
-            if existing[2] in run.run_ids:
-                bad[line] = "program entry differs from an earlier row of this import"
-                continue
-            values["b_id"] = existing[0]
-            changes.append(values)
-            changed.add(line)
-    if new:
-        _bulk_insert(conn, _entries, new)
-        counts.entries_added += len(new)
-    if changes:
-        statement = (
-            update(_entries)
-            .where(_entries.c.id == bindparam("b_id"))
-            .values({name: bindparam(name) for name in changes[0] if name != "b_id"})
+        writes.sort(
+            values,
+            existing,
+            line=line,
+            run=run,
+            conflict="program entry differs from an earlier row of this import",
+            changed=changed,
+            bad=bad,
         )
-        conn.execute(statement, changes)
-        counts.entries_updated += len(changes)
+    writes.apply(conn, _entries)
+    counts.entries_added += len(writes.new)
+    counts.entries_updated += len(writes.changes)
 
 
 _TABLE_ORDER = {"program": 4, "records": 1, "defendants": 3}
