@@ -6,11 +6,11 @@ import re
 import statistics
 
 import pytest
-import textstat
 
 from bot.model import Reply
 from bot.render import is_gsm7, render, sms_segments, to_gsm7
 from knowledge.texts import LANGS, load_catalog, placeholders
+from tests.readability import fk_grade
 
 #: Realistic, long-ish values for every placeholder the chat texts use.
 PARAMS = {
@@ -113,21 +113,6 @@ def _readable(text: str) -> str:
     return " ".join(lines)
 
 
-@pytest.fixture
-def pyphen_syllables(monkeypatch):
-    """Count syllables with Pyphen's en_US dictionary.
-
-    textstat would first try NLTK's cmudict, which needs a network download; Pyphen ships
-    with the wheel, so the measure is the same on every machine and offline.
-    """
-    from textstat.backend.counts import _count_syllables
-
-    monkeypatch.setattr(_count_syllables, "get_cmudict", lambda lang: None)
-    _count_syllables.count_syllables.cache_clear()
-    yield
-    _count_syllables.count_syllables.cache_clear()
-
-
 def _grades() -> dict[str, float]:
     grades = {}
     for key, text in chat_texts("en").items():
@@ -136,11 +121,11 @@ def _grades() -> dict[str, float]:
         body = _readable(text.format_map(PARAMS))
         if len(body.split()) < 4:
             continue
-        grades[key] = textstat.flesch_kincaid_grade(body)
+        grades[key] = fk_grade(body)
     return grades
 
 
-def test_english_reads_at_grade_six_on_average_and_never_above_eight(pyphen_syllables):
+def test_english_reads_at_grade_six_on_average_and_never_above_eight():
     grades = _grades()
 
     assert statistics.mean(grades.values()) <= 6, sorted(grades.items(), key=lambda kv: -kv[1])[:8]

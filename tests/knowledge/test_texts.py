@@ -11,7 +11,7 @@ import yaml
 
 from knowledge import texts
 from knowledge.texts import LANGS, load_catalog, placeholders, render
-from tests.knowledge.readability import fk_grade
+from tests.readability import fk_grade
 
 ROOT = Path(__file__).parents[2]
 TEXTS_DIR = ROOT / "knowledge" / "texts"
