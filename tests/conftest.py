@@ -145,3 +145,15 @@ def app(database_url: str, engine: Engine) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client for the app."""
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium per test module (see tests/browser.py)."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    sync_api = require_chromium()
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
