@@ -1,8 +1,8 @@
 """The only code that touches conversation storage: load and lock, advance, save, commit.
 
-``handle`` is one transaction. In order: a provider retry is answered from the stored reply
-(nothing advances); otherwise the sender's conversation row is created if needed and locked,
-the retry check is repeated under the lock, the conversation advances, its effects (reminder,
+``handle`` is one transaction. In order: the sender's conversation row is created if needed and
+locked; a provider retry is then answered from the stored reply (the transaction is rolled back,
+nothing advances); otherwise the conversation advances, its effects (reminder,
 handoff request, erasure) are applied, the state and the rendered reply are saved together,
 and the store commits. A crash inside a step answers with a short apology and the menu and
 keeps the previous state; storage errors propagate so the channel can answer 503 and the
@@ -58,13 +58,11 @@ def _handle(
     inbound: Inbound, store: ConversationStore, lookup: CaseLookup, today: dt.date
 ) -> HandleResult:
     message_id = inbound.provider_message_id
-    if message_id is not None:
-        seen = store.find_processed(inbound.channel, message_id)
-        if seen is not None:
-            return HandleResult(seen.messages, seen.lang or "en", duplicate=True)
     stored = store.load_for_update(inbound.channel, inbound.sender_hash)
     if message_id is not None:
-        # Two deliveries of one message can race to here; the lock makes the second wait.
+        # Checked once, under the lock: two deliveries of one message can race, and the lock
+        # makes the second wait until the first has committed its answer. (Retries are rare;
+        # an unlocked check first would cost every message a statement.)
         seen = store.find_processed(inbound.channel, message_id)
         if seen is not None:
             store.rollback()

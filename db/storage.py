@@ -1,11 +1,12 @@
 """SQL implementations of the bot's storage and records protocols, plus the retention purge.
 
-Locking: ``load_for_update`` first *writes* (an insert that does nothing when the row exists),
-then selects the row ``FOR UPDATE``. On PostgreSQL the row lock (and, for a brand-new sender,
-the unique index) makes a second transaction for the same sender wait until the first
-commits. On SQLite the insert takes the database's single write lock at once (with the
-engine's busy timeout), which serialises concurrent handles the same way. Call it first in a
-transaction: a read earlier in the same SQLite transaction could not be upgraded safely.
+Locking: ``load_for_update`` *writes* in one statement (an insert that, when the row exists,
+sets its version to itself, ``RETURNING`` the stored state). On PostgreSQL the row lock this
+takes (and, for a brand-new sender, the unique index) makes a second transaction for the same
+sender wait until the first commits, and then returns the committed state. On SQLite the
+insert takes the database's single write lock at once (with the engine's busy timeout), which
+serialises concurrent handles the same way. Call it first in a transaction: a read earlier in
+the same SQLite transaction could not be upgraded safely.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,51 +37,92 @@ from db.records.lookup import verified_lookup
 PROCESSED_KEEP = dt.timedelta(days=2)
 
 
+_conversations: Table = Conversation.__table__  # type: ignore[assignment]
+_processed: Table = ProcessedRow.__table__  # type: ignore[assignment]
+
+_FIND_PROCESSED = select(_processed.c.replies, _processed.c.lang).where(
+    _processed.c.channel == bindparam("channel"),
+    _processed.c.provider_message_id == bindparam("message_id"),
+)
+
+
+def _lock_statement(dialect_insert: Any) -> Any:
+    """Insert a new, empty conversation or lock the existing one; returns its stored state."""
+    statement = dialect_insert(_conversations).values(
+        channel=bindparam("channel"),
+        sender_hash=bindparam("sender_hash"),
+        state=bindparam("empty_state", {}, type_=_conversations.c.state.type),
+        lang=None,
+        version=0,
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_conversations.c.channel, _conversations.c.sender_hash],
+        set_={"version": _conversations.c.version},
+    ).returning(_conversations.c.state, _conversations.c.version, _conversations.c.updated_at)
+
+
+#: Built once (statements are immutable); indexed by "is PostgreSQL".
+_LOCK = (_lock_statement(sqlite.insert), _lock_statement(postgresql.insert))
+
+_SAVE = (
+    update(_conversations)
+    .where(
+        _conversations.c.channel == bindparam("b_channel"),
+        _conversations.c.sender_hash == bindparam("b_sender_hash"),
+    )
+    .values(
+        state=bindparam("state"),
+        lang=bindparam("lang"),
+        version=_conversations.c.version + 1,
+        updated_at=bindparam("now"),
+    )
+)
+
+_RECORD_PROCESSED = insert(_processed).values(
+    channel=bindparam("channel"),
+    provider_message_id=bindparam("message_id"),
+    sender_hash=bindparam("sender_hash"),
+    replies=bindparam("replies"),
+    lang=bindparam("lang"),
+    created_at=bindparam("now"),
+)
+
+
 class SqlConversationStore:
-    """``bot.model.ConversationStore`` on a SQLAlchemy session (one handle = one transaction)."""
+    """``bot.model.ConversationStore`` on a SQLAlchemy session (one handle = one transaction).
+
+    The per-message statements (lock, dedupe, save, record) are Core statements built once and
+    executed on the session's connection: no unit of work and no statement building per message.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def find_processed(self, channel: str, provider_message_id: str) -> ProcessedMessage | None:
         """The stored answer to a provider message id, if any."""
-        row = self.session.execute(
-            select(ProcessedRow.replies, ProcessedRow.lang).where(
-                ProcessedRow.channel == channel,
-                ProcessedRow.provider_message_id == provider_message_id,
-            )
-        ).first()
+        row = (
+            self.session.connection()
+            .execute(_FIND_PROCESSED, {"channel": channel, "message_id": provider_message_id})
+            .first()
+        )
         if row is None:
             return None
         return ProcessedMessage(tuple(OutboundMessage.from_json(m) for m in row.replies), row.lang)
 
     def load_for_update(self, channel: str, sender_hash: str) -> StoredConversation:
-        """Create the row if needed, then lock it until commit or rollback."""
+        """Create the row if needed, then lock it until commit or rollback.
+
+        One statement: an insert that, when the row exists, "updates" it to itself. Either way
+        the row is locked (PostgreSQL; on SQLite the database's write lock) and returned as
+        committed by any transaction that held it before.
+        """
+        connection = self.session.connection()
         now = utcnow()
-        values: dict[str, Any] = {
-            "channel": channel,
-            "sender_hash": sender_hash,
-            "state": {},
-            "lang": None,
-            "version": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            pg_insert = postgresql.insert(Conversation).values(**values)
-            self.session.execute(
-                pg_insert.on_conflict_do_nothing(index_elements=["channel", "sender_hash"])
-            )
-        else:
-            lite_insert = sqlite.insert(Conversation).values(**values)
-            self.session.execute(
-                lite_insert.on_conflict_do_nothing(index_elements=["channel", "sender_hash"])
-            )
-        row = self.session.execute(
-            select(Conversation.state, Conversation.version, Conversation.updated_at)
-            .where(Conversation.channel == channel, Conversation.sender_hash == sender_hash)
-            .with_for_update()
+        row = connection.execute(
+            _LOCK[connection.dialect.name == "postgresql"],
+            {"channel": channel, "sender_hash": sender_hash, "now": now},
         ).one()
         return StoredConversation(dict(row.state or {}), row.version, row.updated_at)
 
@@ -94,15 +136,15 @@ class SqlConversationStore:
         now: dt.datetime,
     ) -> None:
         """Write the state and bump its version."""
-        self.session.execute(
-            update(Conversation)
-            .where(Conversation.channel == channel, Conversation.sender_hash == sender_hash)
-            .values(
-                state=dict(state),
-                lang=lang,
-                version=Conversation.version + 1,
-                updated_at=now,
-            )
+        self.session.connection().execute(
+            _SAVE,
+            {
+                "b_channel": channel,
+                "b_sender_hash": sender_hash,
+                "state": dict(state),
+                "lang": lang,
+                "now": now,
+            },
         )
 
     def record_processed(
@@ -116,17 +158,17 @@ class SqlConversationStore:
         now: dt.datetime,
     ) -> None:
         """Remember the answer to a provider message id, in this transaction."""
-        self.session.add(
-            ProcessedRow(
-                channel=channel,
-                provider_message_id=provider_message_id,
-                sender_hash=sender_hash,
-                replies=[m.to_json() for m in messages],
-                lang=lang,
-                created_at=now,
-            )
+        self.session.connection().execute(
+            _RECORD_PROCESSED,
+            {
+                "channel": channel,
+                "message_id": provider_message_id,
+                "sender_hash": sender_hash,
+                "replies": [m.to_json() for m in messages],
+                "lang": lang,
+                "now": now,
+            },
         )
-        self.session.flush()
 
     def add_reminder(
         self,

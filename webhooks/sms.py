@@ -10,6 +10,8 @@ stay quiet rather than send a second reply.
 
 from __future__ import annotations
 
+import functools
+from html import escape
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -17,7 +19,6 @@ from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.model import Inbound, InboundKind, OutboundMessage
 from db.base import utcnow
@@ -59,16 +60,28 @@ STATUS_RANK = {
 TWILIO_OPTED_OUT = "21610"
 
 
+#: The TwiML twilio's ``MessagingResponse`` writes, byte for byte, without building an XML tree
+#: per request: message text escaped as ElementTree escapes text (``&``, ``<``, ``>``).
+_TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+_TWIML_EMPTY = _TWIML_HEAD + "<Response />"
+
+
 def _empty() -> Response:
-    return Response(str(MessagingResponse()), mimetype="text/xml")
+    return Response(_TWIML_EMPTY, mimetype="text/xml")
 
 
 def twiml(messages: tuple[OutboundMessage, ...] | list[OutboundMessage]) -> Response:
     """One ``<Message>`` per reply; an empty ``<Response/>`` sends nothing."""
-    response = MessagingResponse()
-    for message in messages:
-        response.message(message.text)
-    return Response(str(response), mimetype="text/xml")
+    if not messages:
+        return _empty()
+    body = "".join(f"<Message>{escape(m.text, quote=False)}</Message>" for m in messages)
+    return Response(f"{_TWIML_HEAD}<Response>{body}</Response>", mimetype="text/xml")
+
+
+@functools.lru_cache(maxsize=4)
+def _validator(token: str) -> RequestValidator:
+    """One validator per auth token (it holds nothing but the token)."""
+    return RequestValidator(token)
 
 
 def verify_signature() -> None:
@@ -80,7 +93,7 @@ def verify_signature() -> None:
         note(outcome="forbidden")
         abort(403)
     url = settings.public_base_url + request.full_path.rstrip("?")
-    if not RequestValidator(token).validate(url, request.form, signature):
+    if not _validator(token).validate(url, request.form, signature):
         note(outcome="forbidden")
         abort(403)
 
