@@ -51,9 +51,12 @@ def _word_re(terms: Iterable[str]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{_words(terms)})\b")
 
 
-_CANNABIS = _prefix_re(_TERMS["cannabis_stems"])
+_CANNABIS_TERM = (
+    rf"(?:{_words(_TERMS['cannabis_stems'])}|(?:{_words(_TERMS['cannabis_words'])})\b)"
+)
+_CANNABIS = re.compile(rf"\b{_CANNABIS_TERM}")
 _NEGATED_CANNABIS = re.compile(
-    rf"\b(?:{_words(_TERMS['negations'])})\s*(?:CDS\s*)?(?:{_words(_TERMS['cannabis_stems'])})"
+    rf"\b(?:{_words(_TERMS['negations'])})\s*(?:CDS\s*)?{_CANNABIS_TERM}"
 )
 _OTHER_DRUG = _prefix_re(_TERMS["other_drug_stems"])
 _DRUG_CONTEXT = _prefix_re(_TERMS["drug_context"])
@@ -77,6 +80,9 @@ _PWID_WORD = re.compile(r"\bPWID|\bPWITD")
 _DIST_WORD = re.compile(r"\bDIS(?:T|P|\b)|\bSELL|\bSALE\b|\bDELIV|\bMANUF")
 _DIST = re.compile(r"\bDIST|\bDISP\b|\bDISPENS|\bSELL|\bSALE\b|\bDELIVER")
 _POSS = re.compile(r"\bPOS|\bPSSN|\bPSN\b|\bUSE\b")
+# "MARIJUANA LESS THAN 10 GRAMS": the under-10 g amount is a tier of possession only (CR
+# 5-601(c)(2); law file section 2), so the amount names the act when no verb does (MVLS).
+_POSS_AMOUNT = re.compile(r"\bLESS\s+THAN\s+\d+\s*G|\bL\s*T\s+\d+\s*G")
 
 # Statutes, as Case Search writes them ("CR.5.601.(a)(1)") and older Art. 27 cites.
 _ST_CIVIL = re.compile(r"\b5\W*601\W*1\b|\b5\W*601\W*\(?C\)?\W*\(?2\)?\W*\(?II\)?")
@@ -160,7 +166,7 @@ def _description_act(t: str) -> str | None:
         return "pwid"
     if _DIST.search(t):
         return "dist"
-    if _POSS.search(t):
+    if _POSS.search(t) or _POSS_AMOUNT.search(t):
         return "poss"
     return None
 
