@@ -9,9 +9,10 @@ or unsettled ([U]) law makes it ``needs_review``; only when every condition hold
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from knowledge.classify import classify_charge, disposition_detail
 from knowledge.model import (
@@ -771,19 +772,18 @@ def classify_charges(case: CaseInput) -> tuple[Charge, ...]:
     """Classify every charge (category override wins) and normalise its disposition."""
     out = []
     for i, ch in enumerate(case.charges):
-        category = ch.category or classify_charge(ch.description, ch.statute)
         disposition, treatment = disposition_detail(ch.disposition)
         out.append(
             Charge(
-                index=i,
-                category=category,
-                disposition=disposition,
-                offense_date=ch.offense_date,
-                disposition_date=ch.disposition_date,
-                sentence_completed_on=ch.sentence_completed_on,
-                probation_violation=ch.probation_violation,
-                treatment_nolle=treatment,
-            )
+                i,
+                ch.category or classify_charge(ch.description, ch.statute),
+                disposition,
+                ch.offense_date,
+                ch.disposition_date,
+                ch.sentence_completed_on,
+                ch.probation_violation,
+                treatment,
+            )  # positional: the hot path of batch screening
         )
     return tuple(out)
 
@@ -847,6 +847,30 @@ _R_COUNTY_UNKNOWN = _N("reason.county_unknown")
 def screen(case: CaseInput, as_of: dt.date) -> ScreeningResult:
     """Screen one case against every pathway as the law stands on `as_of`."""
     charges = classify_charges(case)
+    key = fact_key(case, charges, as_of)
+    decided = _DECIDED.get(key)
+    if decided is None:
+        decided = _decide(case, charges, as_of)
+        if len(_DECIDED) >= _DECIDED_MAX:
+            _DECIDED.clear()
+        _DECIDED[key] = decided
+    pathways, answer = decided
+    return ScreeningResult(
+        as_of=as_of,
+        rules_version=RULES_VERSION,
+        case_number=case.case_number,
+        county=case.county,
+        court=case.court,
+        charges=charges,
+        pathways=pathways,
+        verdict=answer,
+    )
+
+
+def _decide(
+    case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date
+) -> tuple[tuple[PathwayResult, ...], Verdict]:
+    """Run every pathway and the verdict (the uncached work behind `screen`)."""
     county = case.county
     pathways: Sequence[PathwayResult]
     if case.record_status.expunged is True:
@@ -871,15 +895,140 @@ def screen(case: CaseInput, as_of: dt.date) -> ScreeningResult:
                 for p in pathways
             ]
     pathways = tuple(pathways)
-    return ScreeningResult(
-        as_of=as_of,
-        rules_version=RULES_VERSION,
-        case_number=case.case_number,
-        county=county,
-        court=case.court,
-        charges=charges,
-        pathways=pathways,
-        verdict=verdict(case, pathways, charges, as_of),
+    return pathways, verdict(case, pathways, charges, as_of)
+
+
+# --- memoising whole cases on the facts the rules read ----------------------------------------
+#
+# Most cases differ only in dates that can no longer change the answer. The rules read a
+# charge's dates in four ways: against fixed cut-off dates; plus a waiting period (or as the
+# later of two such sums), against `as_of`, showing the result only when it is after `as_of`;
+# P2 shows "latest disposition + wait" whenever it applies; and against the person's date of
+# birth and later convictions. Of the court, county and status they only ask whether it is
+# juvenile, outside Maryland, unknown or open. So, when the person gives neither:
+# - an offense date is only compared with a few cut-offs: it is keyed on its side of each;
+# - a disposition or sentence date so old that every waiting period added to it ends before
+#   `as_of` is keyed the same way (a sentence date meets no cut-off; whichever of two such
+#   dates is later, the answer is the same), unless P2 could still apply (no charge ends in
+#   a disposition P2 refuses) and it is on or after P2's first day; any other date is keyed
+#   on itself.
+# Two cases with the same key therefore get identical pathways and verdict.
+
+# Every (rule, parameter) the engine adds to a disposition date, and to a sentence date.
+DISPOSITION_DATE_WAITS: tuple[tuple[str, str], ...] = (
+    ("auto_expungement_favorable", "wait_years"),
+    ("petition_cannabis_possession", "wait_years_after_sentence"),
+    ("petition_non_conviction", "wait_years"),
+    ("juvenile_expungement", "wait_years_after_last_action"),
+)
+SENTENCE_DATE_WAITS: tuple[tuple[str, str], ...] = (
+    ("petition_cannabis_possession", "wait_years_after_sentence"),
+    ("petition_listed_conviction", "pwid_cannabis_wait_years"),
+    ("petition_listed_conviction", "misdemeanor_wait_years"),
+    ("shielding", "wait_years"),
+    ("juvenile_expungement", "wait_years_after_last_action"),
+)
+# Every (rule, parameter) cut-off date the engine compares an offense date, and a disposition
+# date, with (a sentence date is compared with none).
+OFFENSE_DATE_CUTOFFS: tuple[tuple[str, str], ...] = (
+    ("auto_expungement_cannabis", "charged_before"),
+    ("auto_expungement_favorable", "civil_offense_before"),
+    ("pardon_2024", "charged_before"),
+)
+DISPOSITION_DATE_CUTOFFS: tuple[tuple[str, str], ...] = (
+    ("auto_expungement_cannabis", "charged_before"),
+    ("auto_expungement_favorable", "disposed_on_or_after"),
+    ("pardon_2024", "charged_before"),
+)
+
+
+def _cutoffs(names: tuple[tuple[str, str], ...]) -> tuple[dt.date, ...]:
+    return tuple(sorted({RULES[r].date(name) for r, name in names}))
+
+
+def _side(day: dt.date, cutoffs: tuple[dt.date, ...]) -> int | dt.date:
+    """How many of `cutoffs` fall before `day` (the day itself if it is one of them)."""
+    return day if day in cutoffs else bisect.bisect_left(cutoffs, day)
+
+
+_OFFENSE_CUTOFFS = _cutoffs(OFFENSE_DATE_CUTOFFS)
+_DISPOSITION_CUTOFFS = _cutoffs(DISPOSITION_DATE_CUTOFFS)
+_OLD_SENTENCE = 0
+_DECIDED: dict[Hashable, tuple[tuple[PathwayResult, ...], Verdict]] = {}
+_DECIDED_MAX = 20_000  # about 2.4 KB each: under 50 MB in each web worker
+
+
+def _live_after_waits(as_of: dt.date, waits: tuple[tuple[str, str], ...]) -> dt.date:
+    """The first day to which adding the longest of `waits` does not end before `as_of`."""
+    longest = max(RULES[r].number(name, as_of) or 0 for r, name in waits)
+    day = dt.date(max(as_of.year - longest - 1, dt.MINYEAR), 1, 1)
+    while add_years(day, longest) < as_of:
+        day += dt.timedelta(days=1)
+    return day
+
+
+@functools.lru_cache(maxsize=64)
+def live_from(as_of: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """First disposition date (P2 refused, P2 possible) and sentence date that can matter."""
+    disposed = _live_after_waits(as_of, DISPOSITION_DATE_WAITS)
+    p2_first = RULES["auto_expungement_favorable"].date("disposed_on_or_after")
+    return disposed, min(disposed, p2_first), _live_after_waits(as_of, SENTENCE_DATE_WAITS)
+
+
+@functools.lru_cache(maxsize=65536)
+def offense_side(day: dt.date) -> int | dt.date:
+    """An offense date as the rules see it: its side of each offense cut-off."""
+    return _side(day, _OFFENSE_CUTOFFS)
+
+
+@functools.lru_cache(maxsize=65536)
+def disposition_side(day: dt.date) -> int | dt.date:
+    """An old disposition date as the rules see it: its side of each disposition cut-off."""
+    return _side(day, _DISPOSITION_CUTOFFS)
+
+
+def fact_key(case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date) -> Hashable:
+    """Everything the pathways and the verdict read, with dates reduced as explained above."""
+    person = case.person
+    county = case.county
+    head = (
+        as_of,
+        case.court == "juvenile",  # the rules read no more of the court or the county
+        county in OUTSIDE_MARYLAND,
+        not county,
+        case.case_status == "open",
+        person,
+        case.record_status,
+    )
+    if person.date_of_birth is not None or person.later_convictions:
+        return head, tuple(_exact_facts(c) for c in charges)
+    disposed, disposed_p2, sentenced = live_from(as_of)
+    if not any(c.disposition in _P2_FAILS for c in charges):
+        disposed = disposed_p2
+    o_side, d_side, old = offense_side, disposition_side, _OLD_SENTENCE
+    return head, tuple(
+        (
+            c.category,
+            c.disposition,
+            c.treatment_nolle,
+            c.probation_violation,
+            None if (o := c.offense_date) is None else o_side(o),
+            None if (d := c.disposition_date) is None else d if d >= disposed else d_side(d),
+            None if (s := c.sentence_completed_on) is None else s if s >= sentenced else old,
+        )
+        for c in charges
+    )
+
+
+def _exact_facts(c: Charge) -> Hashable:
+    return (
+        c.category,
+        c.disposition,
+        c.treatment_nolle,
+        c.probation_violation,
+        c.offense_date,
+        c.disposition_date,
+        c.sentence_completed_on,
     )
 
 

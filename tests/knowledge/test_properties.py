@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from knowledge import (
@@ -224,3 +224,77 @@ def test_an_unknown_fact_never_gives_a_yes_that_the_fact_decides(
             for pathway_id, status in with_unknown.items():
                 if status in YES:
                     assert statuses[pathway_id] == status, (fact, pathway_id, status, statuses)
+
+
+def _shift(day: dt.date | None, days: int) -> dt.date | None:
+    return None if day is None else day + dt.timedelta(days=days)
+
+
+def _shifted(case: CaseInput, deltas: list[int]) -> CaseInput:
+    charges = tuple(
+        dataclasses.replace(
+            c,
+            offense_date=_shift(c.offense_date, deltas[(3 * i) % len(deltas)]),
+            disposition_date=_shift(c.disposition_date, deltas[(3 * i + 1) % len(deltas)]),
+            sentence_completed_on=_shift(
+                c.sentence_completed_on, deltas[(3 * i + 2) % len(deltas)]
+            ),
+        )
+        for i, c in enumerate(case.charges)
+    )
+    return dataclasses.replace(case, charges=charges)
+
+
+# Realistic, fully known closed cases: here dates decide answers, so a bad key shows.
+REAL_DAYS = st.one_of(DAYS, KEY_DAYS)
+REAL_CHARGES = st.builds(
+    ChargeInput,
+    description=st.sampled_from(
+        [
+            "CDS: POSS-MARIJUANA",
+            "PWID MARIJUANA",
+            "CDS:POSS PARAPHERNALIA",
+            "CDS:POSSESS-NOT MARIHUANA",
+            "ASSAULT-SEC DEGREE",
+            "THEFT LESS THAN $100",
+        ]
+    ),  # fmt: skip
+    disposition=st.sampled_from(
+        ["GUILTY", "PBJ SUPERVISED", "NOLLE PROSEQUI", "STET", "DISMISSED"]
+    ),
+    offense_date=REAL_DAYS,
+    disposition_date=REAL_DAYS,
+    sentence_completed_on=st.one_of(st.none(), REAL_DAYS),
+    probation_violation=st.just(False),
+).filter(lambda c: c.offense_date <= c.disposition_date)
+REAL_CASES = st.builds(
+    CaseInput,
+    charges=st.lists(REAL_CHARGES, min_size=1, max_size=3).map(tuple),
+    court=st.sampled_from(["district", "circuit"]),
+    county=st.just("Baltimore City"),
+    case_status=st.just("closed"),
+    person=st.just(PersonInput(pending_case=False, later_convictions=())),
+    record_status=st.just(RecordStatus()),
+)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(REAL_CASES, AS_OFS, st.lists(st.integers(-45, 45), min_size=3, max_size=9))
+def test_cases_that_share_a_cache_key_get_the_same_answer(
+    case: CaseInput, as_of: dt.date, deltas: list[int]
+) -> None:
+    """The engine answers from a cache keyed on the facts the rules read (engine.fact_key).
+
+    Moving dates without crossing a cut-off or a live waiting period keeps the key; then the
+    uncached answer must be identical too, or the cache would hand one person another's result.
+    """
+    from knowledge.engine import _decide, classify_charges, fact_key
+
+    moved = _shifted(case, deltas)
+    charges, moved_charges = classify_charges(case), classify_charges(moved)
+    same_key = fact_key(case, charges, as_of) == fact_key(moved, moved_charges, as_of)
+
+    event(f"same cache key: {same_key}")
+    if same_key:
+        assert _decide(moved, moved_charges, as_of) == _decide(case, charges, as_of)
+    assert screen(moved, as_of).pathways == _decide(moved, moved_charges, as_of)[0]
