@@ -102,8 +102,15 @@ def test_a_record_with_a_birth_date_needs_that_date(worker_client, post_form):
 
 
 def test_repeated_failed_lookups_lock_the_worker_out_for_a_day(worker_client, post_form):
-    for n in range(5):
-        post_form(worker_client, "/console/lookup", {"case_number": f"0B0777777{n}"})
+    from db.records.lookup import MAX_FAILURES, WORKER_MAX_FAILURES
+
+    for n in range(WORKER_MAX_FAILURES):
+        post_form(worker_client, "/console/lookup", {"case_number": f"0B07{n:06d}"})
+        if n == MAX_FAILURES:
+            # A resident would be stopped by now; a signed-in worker mistyping is not.
+            assert "paused for your account" not in _text(
+                post_form(worker_client, "/console/lookup", {"case_number": "0B00000001"})
+            )
 
     locked = _text(post_form(worker_client, "/console/lookup", {"case_number": "0B00000001"}))
 
