@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from sqlalchemy import Column, MetaData, Table, Text, create_engine, insert, text
@@ -40,6 +39,7 @@ from db.records.demo import generate  # noqa: E402
 from db.records.formats import RECORDCHECK_COLUMNS  # noqa: E402
 from db.records.importer import BATCH_ROWS, import_paths  # noqa: E402
 from db.records.lookup import verified_lookup  # noqa: E402
+from db.scratch import create_scratch_database, drop_database  # noqa: E402
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -181,24 +181,6 @@ def _postgres_url(requested: str | None) -> str | None:
         probe.dispose()
 
 
-def _fresh_postgres(server: str) -> tuple[str, str]:
-    name = f"rc_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    from sqlalchemy.engine import make_url
-
-    return make_url(server).set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres(server: str, name: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def run_backend(label: str, url: str, csv_path: Path, lookups: int, seed: int) -> None:
     """Baseline, import and lookups on one database, printed as they finish."""
     baseline = _in_child("baseline", url, csv_path)
@@ -262,11 +244,11 @@ def main() -> None:
         if server is None:
             print("\nPostgreSQL: not reachable, skipped")
             return
-        url, name = _fresh_postgres(server)
+        url, name = create_scratch_database(server, "rc_bench")
         try:
             run_backend("PostgreSQL", url, csv_path, args.lookups, args.seed)
         finally:
-            _drop_postgres(server, name)
+            drop_database(server, name)
 
 
 if __name__ == "__main__":

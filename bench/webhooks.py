@@ -46,8 +46,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from flask import Flask, Response  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
+
+from db.scratch import create_scratch_database, drop_database  # noqa: E402
 
 PUBLIC = "https://recordcheck.example.org"
 TOKEN = "bench-twilio-auth-token"  # noqa: S105 - a benchmark-only secret
@@ -321,22 +322,6 @@ def verify(database_url: str, senders: list[str], sids: list[str], result: WrkRe
     )
 
 
-def _postgres_database(server: str) -> tuple[str, str]:
-    name = f"rc_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server).set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres(server: str, name: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def bench_backend(label: str, database_url: str, args: argparse.Namespace, work: Path) -> None:
     from db.migrate import upgrade
 
@@ -415,14 +400,14 @@ def main() -> None:
             bench_backend("sqlite", f"sqlite:///{work}/bench.sqlite3", args, work)
         if not args.no_postgres:
             try:
-                url, name = _postgres_database(args.postgres)
+                url, name = create_scratch_database(args.postgres, "rc_bench")
             except Exception as error:  # noqa: BLE001 - say so and carry on
                 print(f"\n== postgresql: skipped ({type(error).__name__}: not reachable)")
             else:
                 try:
                     bench_backend("postgresql", url, args, work)
                 finally:
-                    _drop_postgres(args.postgres, name)
+                    drop_database(args.postgres, name)
 
 
 if __name__ == "__main__":

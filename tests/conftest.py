@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.models import Base
+from db.scratch import create_scratch_database, drop_database
 from webhooks.app import create_app
 from webhooks.config import normalize_database_url
 
@@ -52,23 +52,6 @@ def pytest_report_header() -> str:
     return "database tests: SQLite only (PostgreSQL not reachable; set TEST_DATABASE_URL)"
 
 
-def _fresh_postgres_database(server_url: str) -> tuple[str, str]:
-    """Create an empty database beside the configured one, so parallel runs never collide."""
-    name = f"rc_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def empty_database_factory(
     tmp_path_factory: pytest.TempPathFactory,
@@ -82,14 +65,14 @@ def empty_database_factory(
             return f"sqlite:///{path}"
         if POSTGRES_SERVER is None:
             pytest.skip("PostgreSQL not reachable (set TEST_DATABASE_URL)")
-        url, name = _fresh_postgres_database(POSTGRES_SERVER)
+        url, name = create_scratch_database(POSTGRES_SERVER, "rc_test")
         created.append(name)
         return url
 
     yield make
     for name in created:
         assert POSTGRES_SERVER is not None
-        _drop_postgres_database(POSTGRES_SERVER, name)
+        drop_database(POSTGRES_SERVER, name)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
