@@ -145,15 +145,6 @@ class CaseLookup(Protocol):
 
 
 @dataclass(frozen=True)
-class StoredConversation:
-    """A conversation row as loaded: the state JSON (empty for a new sender) and its version."""
-
-    state: Mapping[str, Any]
-    version: int
-    updated_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
 class ProcessedMessage:
     """A provider message already answered: the exact messages that were sent."""
 
@@ -161,15 +152,39 @@ class ProcessedMessage:
     lang: str | None
 
 
+@dataclass(frozen=True)
+class Answered:
+    """The answer to one provider message, kept so that a provider retry gets it again."""
+
+    provider_message_id: str
+    messages: tuple[OutboundMessage, ...]
+    lang: str | None
+
+
+class AlreadyAnswered(Exception):  # noqa: N818 - names the situation, not a failure
+    """Raised by ``save`` when a concurrent delivery of the same provider message committed
+    its answer first; the caller rolls back and loads again to answer from that reply."""
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """A conversation row as loaded: the state JSON (empty for a new sender) and its version,
+    and the stored answer when the message being handled was answered before (a retry)."""
+
+    state: Mapping[str, Any]
+    version: int
+    updated_at: dt.datetime | None
+    answered: ProcessedMessage | None = None
+
+
 class ConversationStore(Protocol):
     """Everything ``bot.service.handle`` needs from storage; one instance is one transaction."""
 
-    def find_processed(self, channel: str, provider_message_id: str) -> ProcessedMessage | None:
-        """The stored answer to a provider message id, if it was handled before."""
-        ...
-
-    def load_for_update(self, channel: str, sender_hash: str) -> StoredConversation:
-        """Load (creating if needed) and lock the sender's conversation until commit."""
+    def load_for_update(
+        self, channel: str, sender_hash: str, provider_message_id: str | None = None
+    ) -> StoredConversation:
+        """Load (creating if needed) and lock the sender's conversation until commit, with the
+        stored answer to ``provider_message_id`` if it was handled before."""
         ...
 
     def save(
@@ -180,21 +195,21 @@ class ConversationStore(Protocol):
         lang: str | None,
         *,
         now: dt.datetime,
+        answer: Answered | None = None,
     ) -> None:
-        """Write the new state (and bump its version)."""
+        """Write the new state (and bump its version), and remember ``answer`` with it.
+
+        Raises ``AlreadyAnswered`` when the provider message already has an answer.
+        """
         ...
 
     def record_processed(
-        self,
-        channel: str,
-        provider_message_id: str,
-        sender_hash: str | None,
-        messages: tuple[OutboundMessage, ...],
-        lang: str | None,
-        *,
-        now: dt.datetime,
+        self, channel: str, answer: Answered, sender_hash: str | None, *, now: dt.datetime
     ) -> None:
-        """Remember the answer to a provider message id (same transaction as the state)."""
+        """Remember an answer when there is no state to save (the sender was erased).
+
+        Raises ``AlreadyAnswered`` when the provider message already has an answer.
+        """
         ...
 
     def add_reminder(

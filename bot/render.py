@@ -43,6 +43,8 @@ _REPLACEMENTS = {
 
 def to_gsm7(text: str) -> str:
     """Replace every character GSM-7 lacks with its plain-letter form (or drop it)."""
+    if GSM7.issuperset(text):
+        return text  # the usual case: a text written in GSM-7 already
     out: list[str] = []
     for ch in text:
         if ch in GSM7:
@@ -60,13 +62,13 @@ def to_gsm7(text: str) -> str:
 
 def is_gsm7(text: str) -> bool:
     """True when every character is in the GSM-7 basic or extension set."""
-    return all(ch in GSM7 for ch in text)
+    return GSM7.issuperset(text)
 
 
 def sms_segments(text: str) -> int:
     """How many SMS segments a message costs (GSM-7 153 per part, else UCS-2 67 per part)."""
     if is_gsm7(text):
-        septets = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        septets = len(text) + sum(text.count(ch) for ch in GSM7_EXTENDED)
         return 1 if septets <= 160 else math.ceil(septets / 153)
     units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
     return 1 if units <= 70 else math.ceil(units / 67)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from bot.conversation import Context, Transition, advance, error_transition
 from bot.model import (
+    AlreadyAnswered,
+    Answered,
     CaseLookup,
     ConversationStore,
     ForgetMe,
@@ -49,6 +51,14 @@ def handle(
     """Answer one inbound message, exactly once per provider message id."""
     try:
         return _handle(inbound, store, lookup, today)
+    except AlreadyAnswered:
+        # A concurrent delivery of this message won; load again to answer with its reply.
+        store.rollback()
+    except BaseException:
+        store.rollback()
+        raise
+    try:
+        return _handle(inbound, store, lookup, today)
     except BaseException:
         store.rollback()
         raise
@@ -58,15 +68,13 @@ def _handle(
     inbound: Inbound, store: ConversationStore, lookup: CaseLookup, today: dt.date
 ) -> HandleResult:
     message_id = inbound.provider_message_id
-    stored = store.load_for_update(inbound.channel, inbound.sender_hash)
-    if message_id is not None:
-        # Checked once, under the lock: two deliveries of one message can race, and the lock
-        # makes the second wait until the first has committed its answer. (Retries are rare;
-        # an unlocked check first would cost every message a statement.)
-        seen = store.find_processed(inbound.channel, message_id)
-        if seen is not None:
-            store.rollback()
-            return HandleResult(seen.messages, seen.lang or "en", duplicate=True)
+    # Loaded and checked under the lock: two deliveries of one message can race, and the lock
+    # makes the second wait until the first has committed its answer.
+    stored = store.load_for_update(inbound.channel, inbound.sender_hash, message_id)
+    if stored.answered is not None:
+        store.rollback()
+        seen = stored.answered
+        return HandleResult(seen.messages, seen.lang or "en", duplicate=True)
     state = State.from_json(stored.state)
     try:
         transition = advance(state, inbound, Context(today=today, lookup=lookup))
@@ -77,6 +85,7 @@ def _handle(
     messages = tuple(render(transition.replies, inbound.channel, lang))
     forgotten = _apply_effects(inbound, store, transition, lang)
     now = inbound.received_at
+    answer = None if message_id is None else Answered(message_id, messages, lang)
     if not forgotten:
         store.save(
             inbound.channel,
@@ -84,16 +93,10 @@ def _handle(
             transition.state.to_json(),
             transition.state.lang,
             now=now,
+            answer=answer,
         )
-    if message_id is not None:
-        store.record_processed(
-            inbound.channel,
-            message_id,
-            None if forgotten else inbound.sender_hash,
-            messages,
-            lang,
-            now=now,
-        )
+    elif answer is not None:
+        store.record_processed(inbound.channel, answer, None, now=now)
     store.commit()
     return HandleResult(messages, lang)
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +49,40 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit, so views can render after committing."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+_turn_files = threading.local()
+
+
+@contextmanager
+def writer_turn(session: Session) -> Iterator[None]:
+    """On a SQLite file database, queue a write transaction behind a blocking file lock.
+
+    SQLite lets one writer in at a time and makes the others poll, sleeping up to 100 ms
+    between tries, so under load a message can wait hundreds of milliseconds for a lock that
+    was free most of that time. Writers that take their turn here block in the kernel instead
+    and the next one starts as soon as the previous one ends. Wrap the whole transaction
+    (commit or rollback inside). PostgreSQL locks rows, so this does nothing there.
+    """
+    bind = session.get_bind()
+    database = bind.engine.url.database
+    if bind.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    descriptor = _turn_file(database + "-writer.lock")
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+def _turn_file(path: str) -> int:
+    """This thread's own descriptor of the lock file (a lock held by one descriptor blocks the
+    others, in this process and in the other web workers); reopened after a fork."""
+    key = (os.getpid(), path)
+    opened: dict[tuple[int, str], int] = getattr(_turn_files, "opened", None) or {}
+    _turn_files.opened = opened
+    if key not in opened:
+        opened[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    return opened[key]

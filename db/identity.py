@@ -7,6 +7,7 @@ environment; a raw number is kept, encrypted, only when the person opts into a r
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -24,7 +25,9 @@ def value_hash(hmac_key: str, purpose: str, value: str) -> str:
     return hmac.new(hmac_key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+@functools.lru_cache(maxsize=8)
 def _fernet(secret_key: str) -> Fernet:
+    """One Fernet per secret key (deriving it costs a hash and a decode per call)."""
     digest = hashlib.sha256(b"recordcheck-recipient-v1:" + secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 

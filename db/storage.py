@@ -15,11 +15,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.model import (
+    AlreadyAnswered,
+    Answered,
     LookupOutcome,
     OutboundMessage,
     ProcessedMessage,
@@ -27,6 +29,7 @@ from bot.model import (
     StoredConversation,
 )
 from db.base import utcnow
+from db.driver_sql import DriverStatement
 from db.models.conversation import Conversation, HandoffRequest, Reminder
 from db.models.conversation import ProcessedMessage as ProcessedRow
 from db.models.outbox import OutboxMessage
@@ -40,14 +43,24 @@ PROCESSED_KEEP = dt.timedelta(days=2)
 _conversations: Table = Conversation.__table__  # type: ignore[assignment]
 _processed: Table = ProcessedRow.__table__  # type: ignore[assignment]
 
-_FIND_PROCESSED = select(_processed.c.replies, _processed.c.lang).where(
-    _processed.c.channel == bindparam("channel"),
-    _processed.c.provider_message_id == bindparam("message_id"),
-)
+
+def _answered(column: Any) -> Any:
+    """One column of the stored answer to ``message_id`` (NULL when it is new)."""
+    return (
+        select(column)
+        .where(
+            _processed.c.channel == bindparam("channel"),
+            _processed.c.provider_message_id == bindparam("message_id"),
+        )
+        .scalar_subquery()
+    )
 
 
 def _lock_statement(dialect_insert: Any) -> Any:
-    """Insert a new, empty conversation or lock the existing one; returns its stored state."""
+    """Insert a new, empty conversation or lock the existing one.
+
+    Returns its stored state and, when this provider message was answered before, that answer.
+    """
     statement = dialect_insert(_conversations).values(
         channel=bindparam("channel"),
         sender_hash=bindparam("sender_hash"),
@@ -60,17 +73,33 @@ def _lock_statement(dialect_insert: Any) -> Any:
     return statement.on_conflict_do_update(
         index_elements=[_conversations.c.channel, _conversations.c.sender_hash],
         set_={"version": _conversations.c.version},
-    ).returning(_conversations.c.state, _conversations.c.version, _conversations.c.updated_at)
+    ).returning(
+        _conversations.c.state,
+        _conversations.c.version,
+        _conversations.c.updated_at,
+        _answered(_processed.c.replies),
+        _answered(_processed.c.lang),
+    )
 
 
-#: Built once (statements are immutable); indexed by "is PostgreSQL".
-_LOCK = (_lock_statement(sqlite.insert), _lock_statement(postgresql.insert))
+_LOCK_RESULT = (
+    _conversations.c.state.type,
+    _conversations.c.version.type,
+    _conversations.c.updated_at.type,
+    _processed.c.replies.type,
+    _processed.c.lang.type,
+)
+#: Indexed by "is PostgreSQL" (the upsert is dialect-specific).
+_LOCK = (
+    DriverStatement(_lock_statement(sqlite.insert), _LOCK_RESULT),
+    DriverStatement(_lock_statement(postgresql.insert), _LOCK_RESULT),
+)
 
-_SAVE = (
+_save_state = (
     update(_conversations)
     .where(
-        _conversations.c.channel == bindparam("b_channel"),
-        _conversations.c.sender_hash == bindparam("b_sender_hash"),
+        _conversations.c.channel == bindparam("channel"),
+        _conversations.c.sender_hash == bindparam("sender_hash"),
     )
     .values(
         state=bindparam("state"),
@@ -80,51 +109,80 @@ _SAVE = (
     )
 )
 
-_RECORD_PROCESSED = insert(_processed).values(
-    channel=bindparam("channel"),
-    provider_message_id=bindparam("message_id"),
-    sender_hash=bindparam("sender_hash"),
-    replies=bindparam("replies"),
-    lang=bindparam("lang"),
-    created_at=bindparam("now"),
+
+def _record_answer(dialect_insert: Any) -> Any:
+    """Insert an answer; returns its id, or no row when the message already has one."""
+    return (
+        dialect_insert(_processed)
+        .values(
+            channel=bindparam("channel"),
+            provider_message_id=bindparam("message_id"),
+            sender_hash=bindparam("answer_sender_hash"),
+            replies=bindparam("replies"),
+            lang=bindparam("answer_lang"),
+            created_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing(
+            index_elements=[_processed.c.channel, _processed.c.provider_message_id]
+        )
+        .returning(_processed.c.id)
+    )
+
+
+_SAVE = DriverStatement(_save_state)
+_RECORD_PROCESSED = (
+    DriverStatement(_record_answer(sqlite.insert)),
+    DriverStatement(_record_answer(postgresql.insert)),
+)
+#: PostgreSQL: the state and the answer in one round trip (a data-modifying CTE always runs;
+#: when the answer is refused the caller rolls back, and the state update with it).
+_SAVE_AND_RECORD = DriverStatement(
+    _record_answer(postgresql.insert).add_cte(_save_state.cte("saved_state"))
 )
 
 
 class SqlConversationStore:
     """``bot.model.ConversationStore`` on a SQLAlchemy session (one handle = one transaction).
 
-    The per-message statements (lock, dedupe, save, record) are Core statements built once and
-    executed on the session's connection: no unit of work and no statement building per message.
+    The per-message statements (lock with dedupe check, save with the answer) are Core
+    statements compiled once and run on the session's driver connection (``db.driver_sql``):
+    no unit of work and no execution-layer overhead per message.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def find_processed(self, channel: str, provider_message_id: str) -> ProcessedMessage | None:
-        """The stored answer to a provider message id, if any."""
-        row = (
-            self.session.connection()
-            .execute(_FIND_PROCESSED, {"channel": channel, "message_id": provider_message_id})
-            .first()
-        )
-        if row is None:
-            return None
-        return ProcessedMessage(tuple(OutboundMessage.from_json(m) for m in row.replies), row.lang)
+    def load_for_update(
+        self, channel: str, sender_hash: str, provider_message_id: str | None = None
+    ) -> StoredConversation:
+        """Create the row if needed and lock it until commit or rollback; one statement.
 
-    def load_for_update(self, channel: str, sender_hash: str) -> StoredConversation:
-        """Create the row if needed, then lock it until commit or rollback.
-
-        One statement: an insert that, when the row exists, "updates" it to itself. Either way
-        the row is locked (PostgreSQL; on SQLite the database's write lock) and returned as
-        committed by any transaction that held it before.
+        An insert that, when the row exists, "updates" it to itself. Either way the row is
+        locked (PostgreSQL; on SQLite the database's write lock) and returned as committed by
+        any transaction that held it before. The same statement reads the stored answer to
+        ``provider_message_id``. On SQLite the write lock makes that read current. On
+        PostgreSQL a duplicate that committed while this statement waited for the lock is not
+        in its snapshot; the answered-message insert of this transaction then fails on the
+        unique key, and the caller's retry finds the answer.
         """
         connection = self.session.connection()
-        now = utcnow()
-        row = connection.execute(
-            _LOCK[connection.dialect.name == "postgresql"],
-            {"channel": channel, "sender_hash": sender_hash, "now": now},
-        ).one()
-        return StoredConversation(dict(row.state or {}), row.version, row.updated_at)
+        row = _LOCK[connection.dialect.name == "postgresql"].first(
+            connection,
+            {
+                "channel": channel,
+                "sender_hash": sender_hash,
+                "now": utcnow(),
+                "message_id": provider_message_id,
+            },
+        )
+        assert row is not None  # noqa: S101 - an upsert with RETURNING always returns its row
+        state, version, updated_at, replies, answer_lang = row
+        answered = None
+        if replies is not None:
+            answered = ProcessedMessage(
+                tuple(OutboundMessage.from_json(m) for m in replies), answer_lang
+            )
+        return StoredConversation(dict(state or {}), version, updated_at, answered)
 
     def save(
         self,
@@ -134,41 +192,40 @@ class SqlConversationStore:
         lang: str | None,
         *,
         now: dt.datetime,
+        answer: Answered | None = None,
     ) -> None:
-        """Write the state and bump its version."""
-        self.session.connection().execute(
-            _SAVE,
-            {
-                "b_channel": channel,
-                "b_sender_hash": sender_hash,
-                "state": dict(state),
-                "lang": lang,
-                "now": now,
-            },
-        )
+        """Write the state, bump its version and remember ``answer`` (one round trip on
+        PostgreSQL)."""
+        connection = self.session.connection()
+        params = {
+            "channel": channel,
+            "sender_hash": sender_hash,
+            "state": dict(state),
+            "lang": lang,
+            "now": now,
+        }
+        if answer is None:
+            _SAVE.run(connection, params)
+            return
+        params.update(_answer_params(answer, sender_hash))
+        if connection.dialect.name == "postgresql":
+            recorded = _SAVE_AND_RECORD.first(connection, params)
+        else:
+            _SAVE.run(connection, params)
+            recorded = _RECORD_PROCESSED[False].first(connection, params)
+        if recorded is None:
+            raise AlreadyAnswered(answer.provider_message_id)
 
     def record_processed(
-        self,
-        channel: str,
-        provider_message_id: str,
-        sender_hash: str | None,
-        messages: tuple[OutboundMessage, ...],
-        lang: str | None,
-        *,
-        now: dt.datetime,
+        self, channel: str, answer: Answered, sender_hash: str | None, *, now: dt.datetime
     ) -> None:
-        """Remember the answer to a provider message id, in this transaction."""
-        self.session.connection().execute(
-            _RECORD_PROCESSED,
-            {
-                "channel": channel,
-                "message_id": provider_message_id,
-                "sender_hash": sender_hash,
-                "replies": [m.to_json() for m in messages],
-                "lang": lang,
-                "now": now,
-            },
+        """Remember an answer without a state to save (the sender was just erased)."""
+        connection = self.session.connection()
+        recorded = _RECORD_PROCESSED[connection.dialect.name == "postgresql"].first(
+            connection, {"channel": channel, "now": now, **_answer_params(answer, sender_hash)}
         )
+        if recorded is None:
+            raise AlreadyAnswered(answer.provider_message_id)
 
     def add_reminder(
         self,
@@ -272,6 +329,15 @@ class SqlCaseLookup:
         )
         programs = tuple(ProgramStatus(p.program, p.status, p.status_date) for p in found.programs)
         return LookupOutcome(found.status, found.case, programs)
+
+
+def _answer_params(answer: Answered, sender_hash: str | None) -> dict[str, Any]:
+    return {
+        "message_id": answer.provider_message_id,
+        "answer_sender_hash": sender_hash,
+        "replies": [m.to_json() for m in answer.messages],
+        "answer_lang": answer.lang,
+    }
 
 
 def purge(session: Session, *, now: dt.datetime, retention_days: int) -> dict[str, int]:

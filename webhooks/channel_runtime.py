@@ -27,6 +27,7 @@ from bot.model import Channel, Inbound, OutboundMessage
 from bot.render import to_gsm7
 from bot.service import handle
 from db.base import utcnow
+from db.engine import writer_turn
 from db.models.channels import ChannelOptOut
 from db.storage import SqlCaseLookup, SqlConversationStore
 from knowledge.texts import LANGS
@@ -169,6 +170,16 @@ def check_throttle(key: str, limit: Limit = CHAT_LIMIT) -> Verdict:
     return _throttle(db_session()).hit(key, limit)
 
 
+def _count_message(session: Session, key: str, inbound: Inbound) -> tuple[Verdict, bool]:
+    """Count the message and read whether its sender opted out (one statement without Redis)."""
+    if "recordcheck.redis" not in current_app.extensions:
+        return SqlThrottle(session).hit_and_read_opt_out(
+            key, CHAT_LIMIT, channel=inbound.channel, sender_hash=inbound.sender_hash
+        )
+    verdict = _throttle(session).hit(key, CHAT_LIMIT)
+    return verdict, is_opted_out(session, inbound.channel, inbound.sender_hash)
+
+
 # ---- the conversation --------------------------------------------------------------------
 
 
@@ -181,25 +192,39 @@ def converse(
     inbound: Inbound,
     *,
     throttle_key: str | None = None,
-    gate: Callable[[Session], Answer | None] | None = None,
+    gate: Callable[[Session, bool], Answer | None] | None = None,
 ) -> Answer:
     """Throttle, then run ``bot.service.handle`` in one transaction and return the answer.
 
-    ``gate`` runs after the throttle and may answer instead of the conversation (an opted-out
-    SMS sender). ``OperationalError`` propagates (503). A unique-key race on the
-    answered-message record is retried once, and then answers from the stored reply like any
+    ``gate`` runs after the throttle, with whether the sender opted out, and may answer
+    instead of the conversation (an opted-out SMS sender). ``OperationalError`` propagates
+    (503). A unique-key race is retried once, and then answers from the stored reply like any
     duplicate.
     """
     inbound = _with_text(inbound, _clean_text(inbound.text))
     session = db_session()
-    verdict = check_throttle(throttle_key or f"{inbound.channel}:{inbound.sender_hash}")
+    with writer_turn(session):
+        return _converse(session, inbound, throttle_key, gate)
+
+
+def _converse(
+    session: Session,
+    inbound: Inbound,
+    throttle_key: str | None,
+    gate: Callable[[Session, bool], Answer | None] | None,
+) -> Answer:
+    key = throttle_key or f"{inbound.channel}:{inbound.sender_hash}"
+    if gate is None:
+        verdict, opted_out = check_throttle(key), False
+    else:
+        verdict, opted_out = _count_message(session, key, inbound)
     if verdict is not Verdict.ALLOW:
         session.commit()
         if verdict is Verdict.WARN:
             slow = channel_text("channels.slow_down", inbound.channel, inbound.lang_hint)
             return Answer((slow,), inbound.lang_hint or "en", "slow_down")
         return Answer((), inbound.lang_hint or "en", "throttled")
-    if gate is not None and (gated := gate(session)) is not None:
+    if gate is not None and (gated := gate(session, opted_out)) is not None:
         session.commit()
         return gated
     for attempt in (1, 2):

@@ -11,6 +11,7 @@ stay quiet rather than send a second reply.
 from __future__ import annotations
 
 import functools
+import hmac
 from html import escape
 from typing import Any
 
@@ -28,7 +29,6 @@ from webhooks.app import settings_of
 from webhooks.channel_runtime import (
     Answer,
     converse,
-    is_opted_out,
     logged,
     note,
     set_opt_out,
@@ -93,7 +93,13 @@ def verify_signature() -> None:
         note(outcome="forbidden")
         abort(403)
     url = settings.public_base_url + request.full_path.rstrip("?")
-    if not _validator(token).validate(url, request.form, signature):
+    validator = _validator(token)
+    # The URL exactly as configured is what Twilio signs; ``validate`` also tries it with and
+    # without the default port (two signatures), so it only runs when the first check fails.
+    expected = validator.compute_signature(url, request.form)
+    if hmac.compare_digest(expected.encode(), signature.encode()):
+        return
+    if not validator.validate(url, request.form, signature):
         note(outcome="forbidden")
         abort(403)
 
@@ -130,9 +136,9 @@ def inbound_sms() -> Response:
         note(outcome=f"opt_{keyword}")
         return _empty()
 
-    def opted_out_gate(session: Session) -> Answer | None:
+    def opted_out_gate(session: Session, opted_out: bool) -> Answer | None:
         """Twilio blocks replies to opted-out numbers: advance nothing, answer nothing."""
-        if not is_opted_out(session, "sms", sender):
+        if not opted_out:
             return None
         if body.strip().lower() in START_IF_OPTED_OUT:
             set_opt_out(session, "sms", sender, opted_out=False, source="keyword")

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, delete
+from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
-from db.models.channels import SenderThrottle
+from db.driver_sql import DriverStatement
+from db.models.channels import ChannelOptOut, SenderThrottle
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -79,11 +80,30 @@ class SqlThrottle:
 
     def hit(self, key: str, limit: Limit) -> Verdict:
         """Count a message and return its verdict."""
+        return self.hit_and_read_opt_out(key, limit, channel="", sender_hash="")[0]
+
+    def hit_and_read_opt_out(
+        self, key: str, limit: Limit, *, channel: str, sender_hash: str
+    ) -> tuple[Verdict, bool]:
+        """Count a message and, in the same statement, read whether the sender opted out.
+
+        Both are needed before any other work on an SMS, so one round trip answers both.
+        """
         window = limit.window_start(self._clock())
         connection = self._session.connection()
         statement = _UPSERT[connection.dialect.name == "postgresql"]
-        count = connection.execute(statement, {"key": key, "window_start": window}).scalar_one()
-        return limit.verdict(int(count))
+        row = statement.first(
+            connection,
+            {
+                "key": key,
+                "window_start": window,
+                "channel": channel,
+                "sender_hash": sender_hash,
+            },
+        )
+        assert row is not None  # noqa: S101 - an upsert with RETURNING always returns its row
+        count, opted_out = row
+        return limit.verdict(int(count)), bool(opted_out)
 
 
 def _upsert(insert: Any) -> Any:
@@ -101,11 +121,24 @@ def _upsert(insert: Any) -> Any:
                 (same_window, table.c.window_start), else_=statement.excluded.window_start
             ),
         },
-    ).returning(table.c.count)
+    ).returning(table.c.count, _OPTED_OUT)
 
 
-#: Built once (statements are immutable); indexed by "is PostgreSQL".
-_UPSERT = (_upsert(sqlite.insert), _upsert(postgresql.insert))
+_opt_outs = ChannelOptOut.__table__
+_OPTED_OUT = (
+    select(_opt_outs.c.opted_out)
+    .where(
+        _opt_outs.c.channel == bindparam("channel"),
+        _opt_outs.c.sender_hash == bindparam("sender_hash"),
+    )
+    .scalar_subquery()
+)
+_UPSERT_RESULT = (SenderThrottle.__table__.c.count.type, _opt_outs.c.opted_out.type)
+#: Compiled once; indexed by "is PostgreSQL" (the upsert is dialect-specific).
+_UPSERT = (
+    DriverStatement(_upsert(sqlite.insert), _UPSERT_RESULT),
+    DriverStatement(_upsert(postgresql.insert), _UPSERT_RESULT),
+)
 
 
 class RedisThrottle:

@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.model import LookupOutcome, OutboundMessage, ProcessedMessage, StoredConversation
+from bot.model import (
+    AlreadyAnswered,
+    Answered,
+    LookupOutcome,
+    OutboundMessage,
+    ProcessedMessage,
+    StoredConversation,
+)
 
 
 @dataclass
@@ -34,20 +41,25 @@ class MemoryStore:
                 }
             )
 
-    def find_processed(self, channel: str, provider_message_id: str) -> ProcessedMessage | None:
-        row = self.processed.get((channel, provider_message_id))
-        if row is None:
-            return None
-        return ProcessedMessage(
-            tuple(OutboundMessage.from_json(m) for m in row["messages"]), row["lang"]
-        )
-
-    def load_for_update(self, channel: str, sender_hash: str) -> StoredConversation:
+    def load_for_update(
+        self, channel: str, sender_hash: str, provider_message_id: str | None = None
+    ) -> StoredConversation:
         self._begin()
         row = self.conversations.setdefault(
             (channel, sender_hash), {"state": {}, "version": 0, "updated_at": None}
         )
-        return StoredConversation(copy.deepcopy(row["state"]), row["version"], row["updated_at"])
+        answered = self.processed.get((channel, provider_message_id or ""))
+        return StoredConversation(
+            copy.deepcopy(row["state"]),
+            row["version"],
+            row["updated_at"],
+            None
+            if answered is None
+            else ProcessedMessage(
+                tuple(OutboundMessage.from_json(m) for m in answered["messages"]),
+                answered["lang"],
+            ),
+        )
 
     def save(
         self,
@@ -57,6 +69,7 @@ class MemoryStore:
         lang: str | None,
         *,
         now: dt.datetime,
+        answer: Answered | None = None,
     ) -> None:
         self._begin()
         row = self.conversations[(channel, sender_hash)]
@@ -65,13 +78,19 @@ class MemoryStore:
         row["lang"] = lang
         row["version"] += 1
         row["updated_at"] = now
+        if answer is not None:
+            self.record_processed(channel, answer, sender_hash, now=now)
 
-    def record_processed(self, channel, provider_message_id, sender_hash, messages, lang, *, now):
+    def record_processed(
+        self, channel: str, answer: Answered, sender_hash: str | None, *, now: dt.datetime
+    ) -> None:
         self._begin()
-        self.processed[(channel, provider_message_id)] = {
+        if (channel, answer.provider_message_id) in self.processed:
+            raise AlreadyAnswered(answer.provider_message_id)
+        self.processed[(channel, answer.provider_message_id)] = {
             "sender_hash": sender_hash,
-            "messages": [m.to_json() for m in messages],
-            "lang": lang,
+            "messages": [m.to_json() for m in answer.messages],
+            "lang": answer.lang,
         }
 
     def add_reminder(self, channel, sender_hash, **values):

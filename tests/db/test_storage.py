@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import String, select, text
+from sqlalchemy.exc import DBAPIError
 
 from bot import conversation, service
 from bot.model import Inbound
@@ -118,16 +119,53 @@ def test_a_provider_retry_is_answered_from_the_stored_reply(records):
         )
 
 
-def test_the_state_and_the_dedupe_row_commit_together(records, monkeypatch):
+@pytest.fixture
+def refuse_answers(records):
+    """Make the database itself refuse every answered-message insert (a trigger), then undo it.
+
+    The test database outlives the test, so the trigger is dropped afterwards.
+    """
+    engine = records
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON processed_messages "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON processed_messages "
+                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                )
+            )
+    yield
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "DROP TRIGGER refuse"
+                + (" ON processed_messages" if engine.dialect.name == "postgresql" else "")
+            )
+        )
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP FUNCTION refuse()"))
+
+
+def test_the_state_and_the_dedupe_row_commit_together(records, request):
     person = Person(records)
     person.send("hi", "SM-1")
     version = person.row().version
+    request.getfixturevalue("refuse_answers")
 
-    def fail(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(SqlConversationStore, "record_processed", fail)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DBAPIError, match="disk full"):
         person.send("1", "SM-2")
 
     assert person.row().version == version
