@@ -39,8 +39,12 @@ _TRAILING_ATTEMPT = re.compile(rf"(?:\s+{_ATTEMPT_WORDS})+$")
 
 
 def _words(terms: Iterable[str]) -> str:
-    # Longest first so that alternation prefers the fuller spelling.
-    return "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    """An alternation grouped by first letter (N(?:ARC|...)|H(?:EROIN|...)), which the regex
+    engine tries far faster than one flat list; longest first, so the fuller spelling wins."""
+    by_first: dict[str, list[str]] = {}
+    for term in sorted(set(terms), key=lambda t: (-len(t), t)):
+        by_first.setdefault(term[0], []).append(re.escape(term[1:]))
+    return "|".join(f"{re.escape(first)}(?:{'|'.join(rest)})" for first, rest in by_first.items())
 
 
 def _prefix_re(terms: Iterable[str]) -> re.Pattern[str]:
@@ -60,18 +64,21 @@ _NEGATED_CANNABIS = re.compile(
 )
 _OTHER_DRUG = _prefix_re(_TERMS["other_drug_stems"])
 _DRUG_CONTEXT = _prefix_re(_TERMS["drug_context"])
-_COMPACT_DISC = _prefix_re(_TERMS["compact_disc_words"])
+# "CDS" that is not the offence: compact discs, or drugs as the circumstance of another charge.
+_CDS_NOT_THE_OFFENCE = _prefix_re(_TERMS["compact_disc_words"] + _TERMS["cds_circumstance_words"])
 _NON_DRUG = _prefix_re(_TERMS["non_drug_words"])
 
 _CTRL_PARA = re.compile(
     r"\bADMIN\w*\s+EQUIP|\bCONT\w*\s+PAR[AE]?P|\bHYPODERMIC|\bSYRINGE|\bNEEDLE"
 )
-_PARA = re.compile(r"\bPAR[AE]?P[HF]|\bPARA\b|\bPRPH")
+# PARAP anywhere, also glued to the word before ("CDS: POSSESSPARAPHERNALIA", MVFULL), or a word
+# PARPH..., PAREPF..., PARA, PRPH. Starting on a plain P lets the search skip ahead quickly.
+_PARA = re.compile(r"P(?:ARAP|(?<=\bP)(?:AR[AE]?P[HF]|ARA\b|RPH))")
 _DELIVERY = re.compile(r"\bDELIV|\bSELL|\bSALE\b|\bSOLD\b|\bMANUF|\bDIST|\bADVERTIS")
 _CIVIL = re.compile(r"\bCIVIL|\bCITATION|\bCIT\b")
 _BIG_DIST = re.compile(
     r"\bVOLUME|\bKINGPIN|\bKING PIN|\bIMPORT|\bBRING\w*\s+INTO|\bMANUF|\bMFG\b|\bMANF\b"
-    r"|\bCULTIVAT|\bGROW"
+    r"|\bCULTIVAT|\bGROW|\bINTERS\w*\W*TRANS"  # "CDS:INTERST/TRANS:100LBS MARIJ": CR 5-614
 )
 _INTENT = re.compile(
     r"\bPWID|\bPWITD|\bW/\s?I\b|\bW/\s?INT|\bWITH\s+INT|\bWI\s+DIST|\bINT\w*\s+(?:TO\s+)?DIS"
@@ -79,13 +86,15 @@ _INTENT = re.compile(
 _PWID_WORD = re.compile(r"\bPWID|\bPWITD")
 _DIST_WORD = re.compile(r"\bDIS(?:T|P|\b)|\bSELL|\bSALE\b|\bDELIV|\bMANUF")
 _DIST = re.compile(r"\bDIST|\bDISP\b|\bDISPENS|\bSELL|\bSALE\b|\bDELIVER")
-_POSS = re.compile(r"\bPOS|\bPSSN|\bPSN\b|\bUSE\b")
+_POSS = re.compile(r"\bPOS|\bPSSN|\bPSN\b|\bPS\b|\bUSE\b")  # PS: "CDS PS NOT MARIHUANA"
 # "MARIJUANA LESS THAN 10 GRAMS": the under-10 g amount is a tier of possession only (CR
 # 5-601(c)(2); law file section 2), so the amount names the act when no verb does (MVLS).
 _POSS_AMOUNT = re.compile(r"\bLESS\s+THAN\s+\d+\s*G|\bL\s*T\s+\d+\s*G")
 
 # Statutes, as Case Search writes them ("CR.5.601.(a)(1)") and older Art. 27 cites.
 _ST_CIVIL = re.compile(r"\b5\W*601\W*1\b|\b5\W*601\W*\(?C\)?\W*\(?2\)?\W*\(?II\)?")
+# CR 5-601(a)(2) is obtaining a drug by fraud or forgery, not possessing it (MVJRA).
+_ST_OBTAIN = re.compile(r"\b5\W*601\W*\(?A\)?\W*\(?2\)?")
 _ST_POSS = re.compile(r"\b5\W*601\b|\b27\W*287\b(?!\W*A)")
 _ST_DIST = re.compile(r"\b5\W*602\b|\b27\W*286\b")
 _ST_PARA = re.compile(r"\b5\W*619\b|\b27\W*287\W*A\b")
@@ -141,6 +150,7 @@ def _statute_act(statute: str | None) -> str | None:
         (_ST_CIVIL, "civil"),
         (_ST_PARA, "para"),
         (_ST_CTRL_PARA, "ctrl_para"),
+        (_ST_OBTAIN, "drug"),
         (_ST_POSS, "poss"),
         (_ST_DIST, "dist"),
         (_ST_BIG, "big"),
@@ -216,8 +226,8 @@ def classify_charge(description: str | None, statute: str | None = None) -> str:
         return curated
     substance = _substance(t)
     has_drug_words = _DRUG_CONTEXT.search(t) is not None
-    if has_drug_words and substance is None and _COMPACT_DISC.search(t):
-        return "other"  # "CDS" meaning compact discs (court-records.md, "Traps")
+    if has_drug_words and substance is None and _CDS_NOT_THE_OFFENCE.search(t):
+        return "other"  # compact discs (court-records.md, "Traps"), or a DUI, a handgun...
     drug = (
         has_drug_words
         or substance is not None

@@ -30,12 +30,35 @@ def test_description_gets_its_category(
     assert classify_charge(description, statute) == category
 
 
-def test_the_variant_table_is_large_and_covers_every_category() -> None:
-    assert len(VARIANTS) >= 150
-    assert {v[2] for v in VARIANTS} == set(CATEGORIES)
-    assert {v[3] for v in VARIANTS} <= {"CR", "BPD", "CLUE", "CJIS", "MVLS", "VAR"}
-    # Most rows are real court text; VAR rows are built from documented patterns.
-    assert sum(v[3] != "VAR" for v in VARIANTS) >= 100
+# Where each row was seen (the header of charge_variants.yaml says what each code is).
+REAL_SOURCES = {"CR", "BPD", "CLUE", "CJIS", "MVLS", "MVFULL", "MVJRA"}
+# No public real text was found for these (see the header of charge_variants.yaml).
+WITHOUT_REAL_TEXT = {"cannabis_civil_citation"}
+
+
+def real_variant_counts() -> dict[str, tuple[int, int]]:
+    """(real rows, all rows) per category."""
+    return {
+        category: (
+            sum(v[3] != "VAR" for v in VARIANTS if v[2] == category),
+            sum(v[2] == category for v in VARIANTS),
+        )
+        for category in CATEGORIES
+    }
+
+
+def test_the_variant_table_has_150_real_descriptions_and_covers_every_category() -> None:
+    counts = real_variant_counts()
+    real = sum(r for r, _ in counts.values())
+    report = f"{real} real of {len(VARIANTS)} variants; " + ", ".join(
+        f"{category} {r}/{n}" for category, (r, n) in counts.items()
+    )
+    print(report)  # shown with -rP: the suite's real-text coverage at a glance
+    assert real >= 150, report
+    assert all(n > 0 for _, n in counts.values()), report
+    assert {c for c, (r, _) in counts.items() if r == 0} == WITHOUT_REAL_TEXT, report
+    assert {v[3] for v in VARIANTS} <= REAL_SOURCES | {"VAR"}
+    assert len({(v[0], v[1]) for v in VARIANTS}) == len(VARIANTS), "a description is listed twice"
 
 
 def test_the_word_not_decides_between_cannabis_and_other_drugs() -> None:
