@@ -7,15 +7,18 @@ Run (needs Debian's wrk: ``apt-get install -y wrk``):
 
 For each database (a fresh, migrated SQLite file; a fresh PostgreSQL database when reachable)
 it starts gunicorn with the Procfile's settings (gthread, WEB_CONCURRENCY=2 workers, 4
-threads, timeout 30) twice, and drives each with ``wrk -t2 -c32``:
+threads, timeout 30) three times, and drives each with ``wrk -t2 -c32``:
 
 - bare: a Flask app whose ``POST /sms/twilio`` returns a fixed TwiML reply (no signature
   check, no database): the baseline measured in the same run;
+- floor: the bare endpoint plus one INSERT and COMMIT on the same database (a second
+  reference: what any webhook that durably stores each message pays here);
 - real: ``webhooks.app:create_app()``, with requests signed by twilio's RequestValidator from
   many distinct senders, each already in a conversation (seeded over HTTP before the run).
   Every request has its own MessageSid and advances its sender's conversation.
 
-It prints requests/s, p50 and p99 latency and errors for each, the ratio real/bare, and
+It prints requests/s, p50 and p99 latency and errors for each, the ratios real/bare and
+floor/bare, and
 checks after the run that no message was lost or applied twice: every 2xx response has its
 processed-message row, and each sender's conversation version moved exactly once per
 processed message. Targets (issue #6): ratio >= 0.4, p99 < 50 ms at 32 connections, zero
@@ -70,6 +73,34 @@ def bare_app() -> Flask:
 
     @app.post("/sms/twilio")
     def sms() -> Response:
+        return Response(FIXED_TWIML, mimetype="text/xml")
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response('{"status":"ok"}', mimetype="application/json")
+
+    return app
+
+
+def floor_app() -> Flask:
+    """A second reference: bare TwiML plus the least a durable answer needs from the database,
+    one INSERT and a COMMIT (through a pooled SQLAlchemy connection, no ORM). It shows how
+    much of the gap to the bare endpoint any webhook that stores each message must pay on the
+    same machine, whatever else it does."""
+    from db.engine import make_engine
+
+    app = Flask("floor")
+    engine = make_engine(os.environ["DATABASE_URL"])
+    statement = text("INSERT INTO bench_floor (sid, body) VALUES (:sid, :body)")
+
+    @app.post("/sms/twilio")
+    def sms() -> Response:
+        from flask import request
+
+        with engine.begin() as connection:
+            connection.execute(
+                statement, {"sid": uuid.uuid4().hex, "body": request.form.get("Body", "")}
+            )
         return Response(FIXED_TWIML, mimetype="text/xml")
 
     @app.get("/healthz")
@@ -347,6 +378,17 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
     finally:
         bare.stop()
 
+    with create_engine(database_url).begin() as connection:
+        connection.execute(
+            text("CREATE TABLE bench_floor (sid VARCHAR(64) PRIMARY KEY, body VARCHAR(2000))")
+        )
+    floor = Gunicorn("bench.webhooks:floor_app()", env, work / f"gunicorn-floor-{label}.log")
+    try:
+        run_wrk(floor.url, bare_script, 2, args.connections)  # warm-up
+        floor_result = run_wrk(floor.url, bare_script, args.duration, args.connections)
+    finally:
+        floor.stop()
+
     real = Gunicorn("webhooks.app:create_app()", env, work / f"gunicorn-{label}.log")
     try:
         started = time.perf_counter()
@@ -361,7 +403,12 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
     print(f"\n== {label}: {args.senders} senders seeded in {seeded:.1f}s, "
           f"wrk -t{WRK_THREADS} -c{args.connections} -d{args.duration}s")  # fmt: skip
     print(f"{'endpoint':<28}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, result in (("bare Flask TwiML", bare_result), ("real /sms/twilio", real_result)):
+    rows = (
+        ("bare Flask TwiML", bare_result),
+        ("floor: TwiML + 1 INSERT", floor_result),
+        ("real /sms/twilio", real_result),
+    )
+    for name, result in rows:
         print(
             f"{name:<28}{result.rps:>12.0f}{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}"
             f"{result.errors:>8}"
@@ -372,7 +419,10 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
         ("zero errors", real_result.errors == 0),
         ("nothing lost or applied twice", " lost 0;" in verdict and verdict.endswith(" 0")),
     ]
-    print(f"ratio real/bare: {ratio:.2f}")
+    floor_ratio = floor_result.rps / bare_result.rps if bare_result.rps else 0.0
+    print(f"ratio real/bare: {ratio:.2f} (floor/bare {floor_ratio:.2f}: the most any webhook "
+          f"that stores each message reaches here; real/floor "
+          f"{real_result.rps / floor_result.rps if floor_result.rps else 0:.2f})")  # fmt: skip
     print(f"check: {verdict}")
     print("targets: " + ", ".join(f"{name} {'MET' if ok else 'NOT MET'}" for name, ok in targets))
 
