@@ -3,8 +3,9 @@
 Delivery is at most once per message. A message is claimed (``queued`` -> ``sending``) and that
 claim is committed *before* the provider is called; the outcome is written afterwards. A crash
 or an ambiguous failure (a timeout after the request left) therefore never sends twice: such a
-message ends as ``unknown`` (or stays ``sending`` after a crash) for a person to look at. Only
-failures that prove nothing was sent (connection refused, 429, 503) are retried, with backoff.
+message ends as ``unknown`` for a person to look at: at once for an ambiguous failure, and on
+a later pass for a message a crashed worker left in ``sending``. Only failures that prove
+nothing was sent (connection refused, 429, 503) are retried, with backoff.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +34,9 @@ Task = Callable[[Session, dt.datetime], int]
 
 MAX_ATTEMPTS = 5
 MAX_BACKOFF = dt.timedelta(hours=1)
+#: A claim older than this was left by a worker that stopped mid-send: a pass claims at most
+#: ``batch`` (50) messages and each send gives up after 10 seconds, so about 8 minutes at most.
+ABANDONED_AFTER = dt.timedelta(hours=1)
 
 
 class RetryLater(Exception):
@@ -66,6 +70,8 @@ class DrainReport:
     skipped: int = 0
     retried: int = 0
     queued: int = 0
+    #: Messages a stopped worker left in ``sending``, now settled as ``unknown``.
+    abandoned: int = 0
 
 
 def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
@@ -124,7 +130,11 @@ def _claim(
         values: dict[str, object] = (
             {"status": "skipped", "last_error": "recipient opted out", "recipient_encrypted": b""}
             if opted
-            else {"status": "sending", "attempts": OutboxMessage.attempts + 1}
+            else {
+                "status": "sending",
+                "attempts": OutboxMessage.attempts + 1,
+                "claimed_at": moment,
+            }
         )
         result = session.execute(
             update(OutboxMessage)
@@ -155,6 +165,9 @@ def drain_once(
     """Send every due message whose channel has a sender; leave the rest queued."""
     moment = now or utcnow()
     queued = 0
+    with sessions() as session:
+        abandoned = _settle_abandoned(session, moment)
+        session.commit()
     for task in tasks:
         with sessions() as session:
             try:
@@ -193,7 +206,31 @@ def drain_once(
         skipped=skipped,
         retried=retried,
         queued=queued,
+        abandoned=abandoned,
     )
+
+
+def _settle_abandoned(session: Session, moment: dt.datetime) -> int:
+    """Mark messages a stopped worker left in ``sending`` as ``unknown``: never resent (they
+    may have gone out), no longer holding the encrypted address, and visible as unsettled."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == "sending",
+            or_(
+                OutboxMessage.claimed_at.is_(None),
+                OutboxMessage.claimed_at < moment - ABANDONED_AFTER,
+            ),
+        )
+        .values(
+            status="unknown", last_error="worker stopped while sending", recipient_encrypted=b""
+        )
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        log.warning("outbox messages abandoned mid-send", extra={"abandoned": count})
+    return count
 
 
 def _send_one(
@@ -263,7 +300,8 @@ def run_forever(
     """Drain the outbox every ``interval`` seconds (or once) and log a line per busy pass."""
     while True:
         report = drain_once(sessions, senders, tasks=tasks)
-        if report.sent or report.failed or report.skipped or report.queued or once:
+        busy = report.sent or report.failed or report.skipped or report.queued or report.abandoned
+        if busy or once:
             log.info(
                 "outbox pass",
                 extra={
@@ -273,6 +311,7 @@ def run_forever(
                     "retried": report.retried,
                     "waiting": report.waiting,
                     "queued": report.queued,
+                    "abandoned": report.abandoned,
                 },
             )
         if once:

@@ -29,6 +29,9 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When a worker moved it to ``sending``; a claim far older than any send can take means
+    #: the worker stopped mid-send (the message is then settled as ``unknown``).
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(64))

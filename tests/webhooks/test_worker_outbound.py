@@ -256,6 +256,37 @@ def test_a_timeout_after_the_request_left_is_never_resent(sessions, fake_twilio)
     assert row.attempts == 1
 
 
+class _WorkerKilled(BaseException):
+    """What a worker process being killed mid-send looks like from inside (not an Exception)."""
+
+
+def test_a_message_left_sending_by_a_killed_worker_is_settled_as_unknown_and_never_resent(
+    sessions, fake_twilio
+):
+    message_id = _queue(sessions)
+    real = _sms_sender(fake_twilio)
+
+    def killed_mid_send(message: OutboxMessage) -> str:
+        raise _WorkerKilled
+
+    with pytest.raises(_WorkerKilled):
+        drain_once(sessions, {"sms": killed_mid_send})
+    assert _row(sessions, message_id).status == "sending"
+
+    soon = drain_once(sessions, {"sms": real}, now=utcnow() + dt.timedelta(minutes=5))
+    assert soon.abandoned == 0  # a worker might still be sending it
+    assert _row(sessions, message_id).status == "sending"
+
+    later = drain_once(sessions, {"sms": real}, now=utcnow() + dt.timedelta(hours=2))
+
+    row = _row(sessions, message_id)
+    assert later.abandoned == 1
+    assert row.status == "unknown"
+    assert row.last_error == "worker stopped while sending"
+    assert row.recipient_encrypted == b""
+    assert fake_twilio.messages == []
+
+
 def test_a_message_whose_address_cannot_be_decrypted_fails(sessions, fake_twilio):
     with sessions() as session:
         message = OutboxMessage(
