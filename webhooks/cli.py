@@ -80,6 +80,7 @@ def worker(once: bool, interval: float, twilio_api_base: str) -> None:
     from db.engine import make_engine, make_session_factory
     from webhooks.logs import configure_logging
     from webhooks.outbound import build_senders, worker_tasks
+    from webhooks.outbox_signal import OutboxWaker
     from webhooks.worker import run_forever
 
     settings = _settings_or_exit()
@@ -88,6 +89,7 @@ def worker(once: bool, interval: float, twilio_api_base: str) -> None:
     for note in notes:
         click.echo(f"worker: not sending {note}", err=True)
     engine = make_engine(settings.database_url)
+    waker = OutboxWaker(engine)
     try:
         run_forever(
             make_session_factory(engine),
@@ -95,10 +97,12 @@ def worker(once: bool, interval: float, twilio_api_base: str) -> None:
             interval=interval,
             once=once,
             tasks=worker_tasks(settings),
+            wait=waker.wait,
         )
     except KeyboardInterrupt:
         sys.exit(0)
     finally:
+        waker.close()
         engine.dispose()
 
 

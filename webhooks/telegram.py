@@ -33,6 +33,7 @@ from webhooks.channel_runtime import (
 )
 from webhooks.db import db_session
 from webhooks.outbound import TELEGRAM_CALLBACK_ANSWER, TELEGRAM_RICH
+from webhooks.outbox_signal import notify_outbox
 from webhooks.throttle import Verdict
 
 bp = Blueprint("telegram", __name__)
@@ -163,6 +164,8 @@ def _respond(
             body=json.dumps(extra.to_json()),
             purpose=TELEGRAM_RICH,
         )
+    if callback_id is not None or len(messages) > 1:
+        notify_outbox(session)
     session.commit()
     if not messages:
         return Response(status=200)

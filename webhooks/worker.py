@@ -296,8 +296,12 @@ def run_forever(
     interval: float = 5.0,
     once: bool = False,
     tasks: Sequence[Task] = (),
+    wait: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Drain the outbox every ``interval`` seconds (or once) and log a line per busy pass."""
+    """Drain the outbox every ``interval`` seconds (or once); log a line per busy pass.
+
+    ``wait`` may return early when a message is queued (``OutboxWaker.wait``).
+    """
     while True:
         report = drain_once(sessions, senders, tasks=tasks)
         busy = report.sent or report.failed or report.skipped or report.queued or report.abandoned
@@ -316,4 +320,4 @@ def run_forever(
             )
         if once:
             return
-        time.sleep(interval)
+        wait(interval)

@@ -373,3 +373,34 @@ def test_logs_hold_no_chat_id_and_no_text(channel_client, log_lines):
     everything = "\n".join(log_lines)
     assert "987654321" not in everything
     assert "0B01234567" not in everything
+
+
+# ---- the worker wakes up for a button press (PostgreSQL LISTEN/NOTIFY) -----------------
+
+
+def test_a_button_press_wakes_a_listening_worker_at_once_on_postgresql(
+    channel_client, engine, backend
+):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no NOTIFY; the worker polls there")
+    from webhooks.outbox_signal import OutboxWaker
+
+    waker = OutboxWaker(engine)
+    woke = threading.Event()
+    try:
+        waker.wait(0.01)  # connect and LISTEN before the button press
+        post_update(channel_client, tg_message_update("/start"))
+
+        def worker_waiting() -> None:
+            waker.wait(60)  # the worker's whole interval, unless something is queued
+            woke.set()
+
+        thread = threading.Thread(target=worker_waiting, daemon=True)
+        thread.start()
+        post_update(channel_client, tg_callback_update("2"))
+        thread.join(15)
+    finally:
+        waker.close()
+
+    assert woke.is_set(), "the worker kept sleeping although a callback answer was queued"
+    assert any(m.purpose == TELEGRAM_CALLBACK_ANSWER for m in _outbox(engine))
