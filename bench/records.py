@@ -5,11 +5,14 @@ Run:  .venv/bin/python bench/records.py [--charges 1000000] [--lookups 10000]
 
 For each database (a fresh SQLite file; PostgreSQL when reachable) it measures, in the same run:
 - baseline: the same CSV rows read with csv.reader and inserted with a bare Core ``executemany``
-  (batches of 5,000, one transaction each) into a one-table schema;
+  (batches of ``BATCH_ROWS``, the import's own batch size, one transaction each) into a
+  one-table schema;
 - import: ``recordcheck records import`` of that CSV into a freshly migrated database;
 - lookup: ``verified_lookup`` of random stored case numbers (right date of birth where the
   record has one), p50 and p99, with and without the commit of the audit row.
-Each import and baseline runs in its own process, so its peak RSS is its own.
+Each import and baseline runs in its own process, so its peak RSS is its own. The load average
+is printed at the start and after each database: the machine is often shared, and both the
+rates and their ratio move with its load.
 """
 
 from __future__ import annotations
@@ -206,7 +209,12 @@ def run_backend(label: str, url: str, csv_path: Path, lookups: int, seed: int) -
         f"with the audit commit p50 {looked['p50_commit_ms']:.3f} ms, "
         f"p99 {looked['p99_commit_ms']:.3f} ms"
     )
+    print(f"  load average after: {_load()}")
     sys.stdout.flush()
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
@@ -235,7 +243,8 @@ def main() -> None:
         size = csv_path.stat().st_size / 1e6
         print(
             f"records benchmark: {args.charges:,} demo charges ({size:.0f} MB CSV, "
-            f"generated in {time.perf_counter() - start:.1f} s), {args.lookups:,} lookups"
+            f"generated in {time.perf_counter() - start:.1f} s), {args.lookups:,} lookups; "
+            f"load average {_load()}"
         )
         if not args.no_sqlite:
             sqlite_url = f"sqlite:///{tmp}/bench.sqlite3"

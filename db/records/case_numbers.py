@@ -23,6 +23,11 @@ _CIRCUIT = re.compile(r"1[0-9O]{8}")
 _MDEC = re.compile(r"([CD])([0-9O]{2,3})([A-NP-Z]{2})([0-9O]{2})([0-9O]{5,6})")
 # Anything else that looks like an identifier: letters and digits, dashes kept.
 _OTHER = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
+# Already in canonical form (what the rules above return for it): every stored number, and
+# most typed ones. Checked first, as one match, because imports normalise a million of them.
+_CANONICAL = re.compile(
+    r"[0-9][A-Z][0-9]{8}|1[0-9]{8}|[CD]-[0-9]{2,3}-[A-NP-Z]{2}-[0-9]{2}-[0-9]{5,6}"
+)
 
 
 def _zeros(text: str) -> str:
@@ -33,6 +38,8 @@ def normalize_case_number(raw: str) -> str | None:
     """The canonical form of a typed case number, or None when it cannot be one."""
     if not isinstance(raw, str) or len(raw) > MAX_INPUT_LENGTH:
         return None
+    if _CANONICAL.fullmatch(raw):
+        return raw
     text = _SEPARATORS.sub("", raw).upper()
     compact = text.replace("-", "")
     if not compact:

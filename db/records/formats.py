@@ -41,6 +41,9 @@ COURTS = ("district", "circuit", "juvenile")
 PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 REDACTED = {"", "redacted", "[redacted]", "(redacted)", "null", "none", "n/a"}
 
+#: Distinct date texts a parser remembers (1900-2100, the years we accept, has 73,415 days).
+_DAY_MEMO = 100_000
+
 # Column widths of db/models/records.py: longer values are reported, not truncated.
 _LIMITS = {
     "county": 64,
@@ -51,6 +54,11 @@ _LIMITS = {
     "status": 100,
     "note": 2000,
 }
+
+
+#: ``tuple.__new__(Rec, values)`` builds a record without the Python-level ``__new__`` a
+#: NamedTuple has: the import builds one per charge.
+_new = tuple.__new__
 
 
 class RowProblem(ValueError):
@@ -120,6 +128,10 @@ class UnknownFormat(ValueError):
     """The header does not match any format we read; the message says what was expected."""
 
 
+_DESCRIPTION_LIMIT = _LIMITS["description"]
+_STATUTE_LIMIT = _LIMITS["statute"]
+_DISPOSITION_LIMIT = _LIMITS["disposition"]
+
 # --- value parsing ---------------------------------------------------------------------------
 
 
@@ -171,6 +183,11 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
 
+_BOOLS: dict[str, bool | None] = {"": None, **dict.fromkeys(_TRUE, True)}
+_BOOLS.update(dict.fromkeys(_FALSE, False))
+_NOT_BOOL = object()
+
+
 def parse_bool(value: str, column: str) -> bool | None:
     """true/false, t/f, yes/no, 1/0; empty is unknown."""
     value = value.strip().lower()
@@ -196,7 +213,7 @@ def _charge_number(value: str) -> int:
     value = value.strip()
     if not value:
         raise RowProblem("charge_number is missing")
-    if not value.isdigit() or len(value) > 6:
+    if not value.isdecimal() or len(value) > 6:
         raise RowProblem("charge_number must be a whole number")
     return int(value)
 
@@ -270,6 +287,9 @@ def _recordcheck_parser(index: dict[str, int]) -> RowParser:
     # optional column reads as the empty string.
     width = max(index.values()) + 1
     pos = {name: index.get(name, width) for name in RECORDCHECK_COLUMNS}
+    # A row gets an empty field at ``width`` (read for an absent column, or the last one of a
+    # short row); a full row of a file with every column is used as it is.
+    complete = width not in pos.values()
     (
         i_number,
         i_court,
@@ -289,8 +309,24 @@ def _recordcheck_parser(index: dict[str, int]) -> RowParser:
         i_expunged,
     ) = (pos[name] for name in RECORDCHECK_COLUMNS)
 
-    def parse(fields: Sequence[str]) -> tuple[Record, ...]:
-        row = [*fields, ""]
+    # Rows of one case repeat its case fields (and its person): parse them once per case.
+    # Dates recur across a file (a few thousand days): each text is parsed once.
+    days: dict[str, dt.date] = {}
+
+    def day(value: str, column: str) -> dt.date | None:
+        known = days.get(value)
+        if known is None:
+            known = parse_date(value, column)
+            if known is not None and len(days) < _DAY_MEMO:
+                days[value] = known
+        return known
+
+    case_key: tuple[str, ...] = ()
+    case = CaseRec("", "", None, None, None, None, "recordcheck")
+    person_key: tuple[str, ...] = ()
+    person: DefendantRec | None = None
+
+    def parse_case(row: Sequence[str]) -> CaseRec:
         case_number = _case_number(row[i_number])
         court_raw = row[i_court].strip().lower()
         court = court_raw if court_raw in COURTS else None
@@ -305,35 +341,80 @@ def _recordcheck_parser(index: dict[str, int]) -> RowParser:
         status_raw = row[i_status].strip().lower()
         if status_raw and status_raw not in {"open", "closed"}:
             raise RowProblem("case_status must be open or closed")
-        case = CaseRec(
+        return CaseRec(
             case_number,
             court,
             _text(row[i_county], "county"),
             status_raw or None,
             None,
-            parse_date(row[i_filed], "filing_date"),
+            day(row[i_filed], "filing_date"),
             "recordcheck",
         )
-        charge = ChargeRec(
-            case_number,
-            _charge_number(row[i_charge]),
-            _description(_text(row[i_description], "description")),
-            _text(row[i_statute], "statute"),
-            parse_date(row[i_offense], "offense_date"),
-            _text(row[i_disposition], "disposition"),
-            parse_date(row[i_decided], "disposition_date"),
-            parse_date(row[i_completed], "sentence_completed_on"),
-            parse_bool(row[i_violation], "probation_violation"),
-            bool(parse_bool(row[i_expunged], "expunged")),
+
+    def parse(fields: Sequence[str]) -> tuple[Record, ...]:
+        nonlocal case_key, case, person_key, person
+        row = fields if complete and len(fields) >= width else [*fields, ""]
+        key = (row[i_number], row[i_court], row[i_county], row[i_status], row[i_filed])
+        if key != case_key:
+            case = parse_case(row)
+            case_key = key
+        case_number = case.case_number
+        # The charge's fields, in column order (the first bad one is the reason), written out
+        # for the common case; anything unusual goes through the helpers that explain it.
+        raw = row[i_charge]
+        number = int(raw) if raw.isdecimal() and len(raw) <= 6 else _charge_number(raw)
+        description = row[i_description].strip()
+        if not description or len(description) > _DESCRIPTION_LIMIT:
+            description = _description(_text(description, "description"))
+        statute = row[i_statute].strip()
+        if len(statute) > _STATUTE_LIMIT:
+            _text(statute, "statute")
+        raw = row[i_offense]
+        offense = days.get(raw) or day(raw, "offense_date")
+        disposition = row[i_disposition].strip()
+        if len(disposition) > _DISPOSITION_LIMIT:
+            _text(disposition, "disposition")
+        raw = row[i_decided]
+        decided = days.get(raw) or day(raw, "disposition_date")
+        raw = row[i_completed]
+        done = days.get(raw) or day(raw, "sentence_completed_on")
+        violation = _BOOLS.get(row[i_violation].strip().lower(), _NOT_BOOL)
+        if violation is _NOT_BOOL:
+            raise RowProblem("probation_violation must be true or false")
+        expunged = _BOOLS.get(row[i_expunged].strip().lower(), _NOT_BOOL)
+        if expunged is _NOT_BOOL:
+            raise RowProblem("expunged must be true or false")
+        charge = _new(
+            ChargeRec,
+            (
+                case_number,
+                number,
+                description,
+                statute or None,
+                offense,
+                disposition or None,
+                decided,
+                done,
+                violation,
+                expunged is True,
+            ),
         )
         name_raw, born_raw = row[i_name], row[i_born]
         if not name_raw and not born_raw:
             return (case, charge)
-        name = _defendant_name(name_raw)
-        born = _date_of_birth(born_raw, "date_of_birth")
-        if name is None and born is None:
+        people_key = (case_number, name_raw, born_raw)
+        if people_key != person_key:
+            name = _defendant_name(name_raw)
+            born = _date_of_birth(born_raw, "date_of_birth")
+            person = (
+                None
+                if name is None and born is None
+                else DefendantRec(case_number, "1", name, born)
+            )
+            person_key = people_key
+        if person is None:
             return (case, charge)
-        return (case, charge, DefendantRec(case_number, "1", name, born))
+        return (case, charge, person)
 
     return parse
 

@@ -3,8 +3,9 @@
 - A record with a date of birth is found only when the caller gives the same date of birth; a
   record without one is found whatever date the caller gives (the flows look identical).
 - "Not found" and "wrong date of birth" return the same result after the same work (the same
-  queries and a constant-time comparison, against a dummy date when there is no record).
-- At most 5 failed verifications per requester in 24 hours; then ``locked_out`` without looking.
+  two statements and a constant-time comparison, against a dummy date when there is no record).
+- At most 5 failed verifications per requester in 24 hours; then ``locked_out``, and the
+  statement returns nothing of the case.
 - Every call writes an audit row (requester, keyed hash of the case number, outcome, time).
 
 The caller owns the transaction: ``verified_lookup`` only adds rows to ``session`` and the
@@ -16,17 +17,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 import os
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    column,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.identity import value_hash
-from db.models.records import LookupAudit, RecordCase, RecordCharge, RecordDefendant, ReliefProgram
-from db.models.records import ProgramEntry as ProgramEntryRow
+from db.models.records import LookupAudit, RecordCharge
 from db.records.case_numbers import normalize_case_number
 
 MAX_FAILURES = 5
@@ -40,11 +52,7 @@ FAILED_OUTCOMES = ("not_found", "not_verified")
 _DEV_HMAC_KEY = "dev-hmac-key-not-for-production"
 _DUMMY_DOB = "1900-01-01"
 
-_cases = cast(Table, RecordCase.__table__)
 _charges = cast(Table, RecordCharge.__table__)
-_defendants = cast(Table, RecordDefendant.__table__)
-_entries = cast(Table, ProgramEntryRow.__table__)
-_programs = cast(Table, ReliefProgram.__table__)
 _audit = cast(Table, LookupAudit.__table__)
 
 Status = Literal["found", "not_found_or_unverified", "locked_out"]
@@ -90,58 +98,94 @@ def case_number_hash(normalized: str | None, hmac_key: str | None = None) -> str
 
 
 # Statements built once (bind parameters, no per-call construction): the lookup is the hot path.
-_FAILURES = select(func.count()).where(
-    _audit.c.requester == bindparam("requester"),
-    _audit.c.action == "lookup",
-    _audit.c.outcome.in_(FAILED_OUTCOMES),
-    _audit.c.created_at > bindparam("since", type_=_audit.c.created_at.type),
-)
 _AUDIT = insert(_audit)
-_CASE_WITH_PEOPLE = (
-    select(
-        _cases.c.id,
-        _cases.c.case_number,
-        _cases.c.court,
-        _cases.c.county,
-        _cases.c.case_status,
-        exists().where(_charges.c.case_id == _cases.c.id).label("has_charges"),
-        _defendants.c.name,
-        _defendants.c.date_of_birth,
+
+# The whole read side of a lookup in one statement (one round trip, where five were needed):
+# the requester's recent failures; the case by its unique normalised number (only when not
+# locked out, and only if it has a charge: a case whose every charge is expunged is not
+# shown); its people's birth dates; and its charges and program entries, which leave the
+# database only when the given date of birth matches the record (or the record has none).
+# "Not found" and "not verified" run this same statement and the same audit insert; the
+# constant-time comparison in Python decides what the caller gets.
+_LOOKUP_SQL = """
+WITH recent AS (
+    SELECT count(*) AS failures FROM lookup_audit
+    WHERE requester = :requester AND action = 'lookup'
+      AND outcome IN ({failed}) AND created_at > :since
+),
+found AS (
+    SELECT c.id, c.case_number, c.court, c.county, c.case_status,
+        NOT EXISTS (
+            SELECT 1 FROM record_defendants d
+            WHERE d.case_id = c.id AND d.date_of_birth IS NOT NULL
+        ) OR EXISTS (
+            SELECT 1 FROM record_defendants d
+            WHERE d.case_id = c.id AND d.date_of_birth = :date_of_birth
+        ) AS verified
+    FROM record_cases c, recent
+    WHERE c.case_number = :case_number AND recent.failures < :failure_limit
+      AND EXISTS (SELECT 1 FROM record_charges g WHERE g.case_id = c.id)
+)
+SELECT recent.failures, found.id, found.case_number, found.court, found.county,
+    found.case_status,
+    (SELECT {agg}({row}(d.name IS NOT NULL, d.date_of_birth))
+        FROM record_defendants d WHERE d.case_id = found.id) AS people,
+    CASE WHEN found.verified THEN (
+        SELECT {agg}({row}(g.charge_number, g.description, g.statute, g.offense_date,
+            g.disposition, g.disposition_date, g.sentence_completed_on, g.probation_violation))
+        FROM record_charges g WHERE g.case_id = found.id
+    ) END AS charges,
+    CASE WHEN found.verified THEN (
+        SELECT {agg}({row}(p.name, e.status, e.status_date, e.note))
+        FROM program_entries e JOIN relief_programs p ON p.id = e.program_id
+        WHERE e.case_number = found.case_number
+    ) END AS programs
+FROM recent LEFT JOIN found ON true
+"""
+_FAILED_SQL = ", ".join(f"'{outcome}'" for outcome in FAILED_OUTCOMES)
+_DIALECT_JSON = {
+    "postgresql": {"agg": "json_agg", "row": "json_build_array"},
+    "sqlite": {"agg": "json_group_array", "row": "json_array"},
+}
+_LOOKUPS = {
+    name: text(_LOOKUP_SQL.format(failed=_FAILED_SQL, **functions))
+    .bindparams(
+        bindparam("since", type_=_audit.c.created_at.type),
+        bindparam("date_of_birth", type_=_charges.c.offense_date.type),
     )
-    .outerjoin(_defendants, _defendants.c.case_id == _cases.c.id)
-    .where(_cases.c.case_number == bindparam("case_number"))
-)
-_CHARGES = (
-    select(
-        _charges.c.description,
-        _charges.c.statute,
-        _charges.c.offense_date,
-        _charges.c.disposition,
-        _charges.c.disposition_date,
-        _charges.c.sentence_completed_on,
-        _charges.c.probation_violation,
+    # Typed result columns: SQLAlchemy then keeps the row layout with the compiled statement.
+    .columns(
+        column("failures", Integer),
+        column("id", Integer),
+        column("case_number", String),
+        column("court", String),
+        column("county", String),
+        column("case_status", String),
+        column("people"),
+        column("charges"),
+        column("programs"),
     )
-    .where(_charges.c.case_id == bindparam("case_id"))
-    .order_by(_charges.c.charge_number)
-)
-_PROGRAMS = (
-    select(_programs.c.name, _entries.c.status, _entries.c.status_date, _entries.c.note)
-    .join(_programs, _programs.c.id == _entries.c.program_id)
-    .where(_entries.c.case_number == bindparam("case_number"))
-    .order_by(_programs.c.name)
-)
+    for name, functions in _DIALECT_JSON.items()
+}
 
 
-def failed_attempts(session: Session, requester: str, now: dt.datetime) -> int:
-    """Failed verifications by ``requester`` in the last 24 hours."""
-    params = {"requester": requester, "since": now - FAILURE_WINDOW}
-    return int(session.connection().execute(_FAILURES, params).scalar_one())
+class _Charge(NamedTuple):
+    """A stored charge as the lookup statement returns it (dates as ISO text)."""
+
+    charge_number: int
+    description: str
+    statute: str | None
+    offense_date: str | None
+    disposition: str | None
+    disposition_date: str | None
+    sentence_completed_on: str | None
+    probation_violation: bool | None
 
 
 def _audit_row(
-    session: Session, requester: str, digest: str, outcome: str, now: dt.datetime
+    connection: Connection, requester: str, digest: str, outcome: str, now: dt.datetime
 ) -> None:
-    session.connection().execute(
+    connection.execute(
         _AUDIT,
         {
             "requester": requester,
@@ -153,8 +197,10 @@ def _audit_row(
     )
 
 
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _iso(value: dt.date | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
 
 
 def screening_input(case_row: Any, charge_rows: list[Any]) -> dict[str, Any]:
@@ -182,15 +228,37 @@ def screening_input(case_row: Any, charge_rows: list[Any]) -> dict[str, Any]:
     }
 
 
-def program_entries(session: Session, normalized: str) -> tuple[ProgramEntry, ...]:
-    """The program entries of a case (by normalised case number)."""
-    rows = session.connection().execute(_PROGRAMS, {"case_number": normalized})
-    return tuple(ProgramEntry(*row) for row in rows)
-
-
 def failure_limit(requester: str) -> int:
     """How many failed lookups a requester may make in 24 hours before the cool-down."""
     return WORKER_MAX_FAILURES if requester.startswith(WORKER_PREFIX) else MAX_FAILURES
+
+
+def _json(value: Any) -> list[Any]:
+    """A JSON array column: parsed by the driver on PostgreSQL, text on SQLite; [] for NULL."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return list(json.loads(value))
+    return list(value)
+
+
+def _charges_of(value: Any) -> list[_Charge]:
+    charges = []
+    for number, description, statute, offense, decided_as, decided, done, violated in _json(value):
+        # SQLite keeps booleans as 0 and 1.
+        violation = None if violated is None else bool(violated)
+        charges.append(
+            _Charge(number, description, statute, offense, decided_as, decided, done, violation)
+        )
+    return sorted(charges, key=lambda charge: charge.charge_number)
+
+
+def _programs_of(value: Any) -> tuple[ProgramEntry, ...]:
+    entries = [
+        ProgramEntry(name, status, None if day is None else dt.date.fromisoformat(day), note)
+        for name, status, day, note in _json(value)
+    ]
+    return tuple(sorted(entries, key=lambda entry: entry.program))
 
 
 def verified_lookup(
@@ -202,26 +270,33 @@ def verified_lookup(
     now: dt.datetime | None = None,
     hmac_key: str | None = None,
 ) -> LookupResult:
-    """Look a case up by number, verified by date of birth when the record has one.
+    """Look a case up, verified by date of birth when the record has one.
 
     ``requester`` is a hashed sender id (or ``worker:<id>``). The caller commits ``session``.
+    Two statements whatever the outcome: the lookup (see ``_LOOKUP_SQL``) and the audit insert.
     """
     now = now or utcnow()
     normalized = normalize_case_number(case_number)
     digest = case_number_hash(normalized, hmac_key)
+    limit = failure_limit(requester)
+    connection = session.connection()
+    row = connection.execute(
+        _LOOKUPS[connection.dialect.name],
+        {
+            "requester": requester,
+            "since": now - FAILURE_WINDOW,
+            "case_number": normalized or "",
+            "failure_limit": limit,
+            "date_of_birth": date_of_birth,
+        },
+    ).one()
 
-    if failed_attempts(session, requester, now) >= failure_limit(requester):
-        _audit_row(session, requester, digest, "locked_out", now)
+    if row.failures >= limit:
+        _audit_row(connection, requester, digest, "locked_out", now)
         return LOCKED_OUT
 
-    # One query, the same whether or not the case exists: the case by its unique normalised
-    # number (a single index probe) with its people. A case without a stored charge (every
-    # charge expunged) is not shown, so it counts as not found.
-    connection = session.connection()
-    rows = connection.execute(_CASE_WITH_PEOPLE, {"case_number": normalized or ""}).all()
-    case_row = rows[0] if rows and rows[0].has_charges else None
-    people = rows if case_row is not None else []
-    stored_dobs = [p.date_of_birth.isoformat() for p in people if p.date_of_birth is not None]
+    people = _json(row.people) if row.id is not None else []
+    stored_dobs = [str(born) for _named, born in people if born is not None]
     given = date_of_birth.isoformat() if date_of_birth is not None else ""
     # Compare with every stored date (or a dummy) in constant time; never stop early.
     matches = [
@@ -230,19 +305,17 @@ def verified_lookup(
     ]
     verified = any(matches) if stored_dobs else True
 
-    if case_row is None or not verified:
-        outcome = "not_found" if case_row is None else "not_verified"
-        _audit_row(session, requester, digest, outcome, now)
+    if row.id is None or not verified or row.charges is None:
+        outcome = "not_found" if row.id is None else "not_verified"
+        _audit_row(connection, requester, digest, outcome, now)
         return NOT_FOUND_OR_UNVERIFIED
 
-    charge_rows = connection.execute(_CHARGES, {"case_id": case_row.id}).all()
-    programs = program_entries(session, case_row.case_number)
-    _audit_row(session, requester, digest, "found", now)
+    _audit_row(connection, requester, digest, "found", now)
     return LookupResult(
         "found",
-        screening_input(case_row, list(charge_rows)),
-        programs,
-        has_personal_data=any(p.name or p.date_of_birth for p in people),
+        screening_input(row, _charges_of(row.charges)),
+        _programs_of(row.programs),
+        has_personal_data=any(named or born is not None for named, born in people),
     )
 
 

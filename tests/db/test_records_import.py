@@ -531,3 +531,95 @@ def test_an_unknown_format_name_is_reported(engine, db_session, fmt):
     report = import_paths(engine, [FIXTURES / "records.csv"], fmt=fmt)
 
     assert report.errors[0].reason == "format must be auto, recordcheck or caseharvester"
+
+
+def test_a_database_filled_by_an_earlier_release_is_unchanged_on_reimport(engine, db_session):
+    """Content hashes are compared across releases: these are the ones the first release wrote.
+
+    If the hashed text changed, upgrading would rewrite every stored row on the next import.
+    """
+    import_paths(engine, [FIXTURES / "records.csv"])
+
+    cases = dict(db_session.execute(select(RecordCase.case_number, RecordCase.content_hash)).all())
+    charges = {
+        (number, charge): digest
+        for number, charge, digest in db_session.execute(
+            select(
+                RecordCase.case_number, RecordCharge.charge_number, RecordCharge.content_hash
+            ).join(RecordCase, RecordCase.id == RecordCharge.case_id)
+        )
+    }
+    people = dict(
+        db_session.execute(
+            select(RecordCase.case_number, RecordDefendant.content_hash).join(
+                RecordCase, RecordCase.id == RecordDefendant.case_id
+            )
+        ).all()
+    )
+    assert cases == {
+        "0B09990001": "46f01c48fc0ee263d1483cedfc781c75",
+        "109990003": "0312a4138e510ef939ba1c8af940c839",
+        "1D09990002": "61c4f44a4fc8c1f7c7ee9b5f62f7ef47",
+    }
+    assert charges == {
+        ("0B09990001", 1): "82345cbd74ac7dee91dbd3c44a37b25c",
+        ("0B09990001", 2): "fc82e61244a537942eb106e2f9072195",
+        ("109990003", 1): "849cc23ca4eeca08c8b0371e9587bfa1",
+        ("1D09990002", 1): "4d9a5721d0aa79a8bc64c84c321ed2a5",
+    }
+    assert people == {
+        "0B09990001": "bec6cf722a066ceb4ad2b1e3a84f8438",
+        "109990003": "1c4de11c9f79d736121546a610e46274",
+    }
+
+
+def test_bad_lines_are_reported_at_their_line_wherever_the_file_is_cut_into_blocks(
+    engine, db_session, tmp_path, monkeypatch
+):
+    """The file is read in blocks; a bad line at any block boundary keeps its line number."""
+    path = _write(tmp_path / "r.csv", [_row(case_number=f"0B077700{n:02d}") for n in range(12)])
+    with path.open("ab") as handle:
+        handle.write(",".join(_row(case_number="0B07770100", county="Balt\x00").values()).encode())
+        handle.write(b"\n")
+        latin1 = ",".join(_row(case_number="0B07770101", defendant_name="JOSÉ").values())
+        handle.write(latin1.encode("latin-1") + b"\n")
+        quoted = _row(case_number="0B07770102", description='"TWO\nLINES"')
+        handle.write(",".join(quoted.values()).encode() + b"\n")
+        handle.write(",".join(_row(case_number="0B07770103").values()).encode())  # no newline
+    expected = [(14, "line contains a NUL character"), (15, "line is not UTF-8 text")]
+
+    for block in (7, 64, 300):
+        monkeypatch.setattr("db.records.csvstream._BLOCK_BYTES", block)
+        report = import_paths(engine, [path])
+
+        assert [(e.line, e.reason) for e in report.errors] == expected, block
+        assert report.rows == 16
+    descriptions = [c.description for c in _charges_of(db_session, "0B07770102")]
+    assert descriptions == ["TWO\nLINES"]
+    assert _count(db_session, RecordCase) == 14
+
+
+def test_a_charge_number_in_other_digits_is_reported_not_a_crash(engine, db_session, tmp_path):
+    path = _write(tmp_path / "r.csv", [_row(charge_number="²"), _row(charge_number="３")])
+
+    report = import_paths(engine, [path])
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (2, "charge_number must be a whole number")
+    ]
+    assert [c.charge_number for c in _charges_of(db_session, "0B07770001")] == [3]
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(engine, db_session):
+    import gc
+
+    assert gc.isenabled()
+    import_paths(engine, [FIXTURES / "records.csv"])
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        import_paths(engine, [FIXTURES / "records.csv"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
