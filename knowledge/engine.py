@@ -12,15 +12,20 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Callable, Hashable, Sequence
+from typing import NamedTuple, Protocol, TypeAlias
 
 from knowledge.classify import classify_charge, disposition_detail
 from knowledge.model import (
+    DISPOSITIONS,
     OUTSIDE_MARYLAND,
     CaseInput,
     Charge,
     Note,
     PathwayResult,
+    PersonInput,
+    RecordStatus,
     ScreeningResult,
     Verdict,
 )
@@ -31,10 +36,12 @@ from knowledge.rules import RULES, RULES_VERSION, Rule
 
 def note(key: str, **params: object) -> Note:
     """Build a reason or step note with parameters."""
-    return Note(key, tuple(sorted(params.items(), key=lambda kv: kv[0])))
+    return _shared_note(key, tuple(sorted(params.items(), key=lambda kv: kv[0])))
 
 
-_N = Note  # parameterless notes are shared constants
+# Notes are immutable, so equal ones are shared rather than rebuilt for every case.
+_shared_note = functools.lru_cache(maxsize=4096)(Note)
+_N = functools.cache(Note)  # parameterless notes
 
 FAVORABLE = frozenset({"not_guilty", "dismissed", "nolle_prosequi"})
 CONVICTION = frozenset({"guilty", "pbj"})
@@ -45,6 +52,8 @@ _PARDON_CATEGORIES = frozenset(
 )
 _P2_FAILS = frozenset({"guilty", "pbj", "stet", "ncr", "civil_violation"})
 _P5_CANDIDATES = frozenset({"not_guilty", "dismissed", "nolle_prosequi", "stet", "pbj", "ncr"})
+_P5_READS = _P5_CANDIDATES | UNSURE_DISPOSITION
+_P6_READS = frozenset({"guilty"}) | UNSURE_DISPOSITION
 NON_CANNABIS_CATEGORIES = frozenset(
     {
         "other",
@@ -55,6 +64,8 @@ NON_CANNABIS_CATEGORIES = frozenset(
         "paraphernalia",
     }
 )
+_NON_CANNABIS_BUT_PARAPHERNALIA = NON_CANNABIS_CATEGORIES - {"paraphernalia"}
+_OTHER_OR_UNSURE = frozenset({"other"}) | UNSURE_CATEGORY
 SHIELDABLE = frozenset({"cannabis_possession", "other_drug_possession", "paraphernalia"})
 MISDEMEANOR_LISTED = frozenset({"paraphernalia", "other_drug_possession"})
 
@@ -122,19 +133,13 @@ class _Acc:
             status, on, reasons = "automatic", automatic_on, self.info
         else:
             status, on, reasons = "eligible_now", None, self.info
-        steps = list(self.steps)
+        steps = self.steps  # an accumulator finishes once
         if status == "eligible_now":
             steps.extend(now_steps)
         elif status == "needs_review":
             steps.append(_STEP_LEGAL_HELP)
         return PathwayResult(
-            id=rule.id,
-            status=status,
-            eligible_on=on,
-            charges=tuple(charges),
-            citations=rule.citations,
-            reasons=tuple(reasons),
-            next_steps=tuple(steps),
+            rule.id, status, on, tuple(charges), rule.citations, tuple(reasons), tuple(steps)
         )
 
 
@@ -154,6 +159,47 @@ _R_SB432 = _N("reason.probation_violation_sb432")
 _R_LATER_UNKNOWN = _N("reason.later_convictions_unknown")
 _R_NO_CHARGES = _N("reason.no_charges")
 
+# Rules and fixed parameters looked up once (the rule table is fixed when the module loads).
+_P3 = RULES["petition_cannabis_possession"]
+_P5 = RULES["petition_non_conviction"]
+_P6 = RULES["petition_listed_conviction"]
+_UNIT_RULE_EXCEPTION_FROM = _P3.date("unit_rule_exception_from")
+_P5_WAIT = _P5.number("wait_years") or 0
+_P5_BLOCKERS = frozenset({"guilty"}) | UNSURE_DISPOSITION
+_P3_NOW = (_N("step.file.cannabis"), _N("step.fee.cannabis"), _N("step.timeline"))
+_P5_NOW = (_N("step.file.non_conviction"), _N("step.fee.free"), _N("step.timeline"))
+_P6_NOW = (_N("step.file.conviction"), _N("step.fee.conviction"), _N("step.timeline"))
+
+
+@functools.lru_cache(maxsize=256)
+def _dated_number(rule_id: str, name: str, day: dt.date) -> int | None:
+    """A dated rule parameter as it stands on `day` (the same few dates come back)."""
+    return RULES[rule_id].number(name, day)
+
+
+class CaseFacts(Protocol):
+    """The case-level facts the rules read: a CaseInput has them, so has a batch reader's row."""
+
+    @property
+    def court(self) -> str | None:
+        """district, circuit, juvenile or None."""
+
+    @property
+    def county(self) -> str | None:
+        """A Maryland county, federal, other_state or None."""
+
+    @property
+    def case_status(self) -> str | None:
+        """open, closed or None."""
+
+    @property
+    def person(self) -> PersonInput:
+        """Facts about the person."""
+
+    @property
+    def record_status(self) -> RecordStatus:
+        """What the record already shows."""
+
 
 class _Case:
     """The classified case plus the facts every pathway reads."""
@@ -172,18 +218,19 @@ class _Case:
         "all_idx",
     )
 
-    def __init__(self, case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date) -> None:
+    def __init__(self, case: CaseFacts, charges: tuple[Charge, ...], as_of: dt.date) -> None:
         self.as_of = as_of
         self.charges = charges
         self.juvenile = case.court == "juvenile"
-        self.open = case.case_status == "open" or any(c.disposition == "pending" for c in charges)
-        self.pending = case.person.pending_case
-        self.later = case.person.later_convictions
-        self.dob = case.person.date_of_birth
+        self.categories = frozenset([c.category for c in charges])
+        self.dispositions = frozenset([c.disposition for c in charges])
+        self.open = case.case_status == "open" or "pending" in self.dispositions
+        person = case.person
+        self.pending = person.pending_case
+        self.later = person.later_convictions
+        self.dob = person.date_of_birth
         self.pardoned = case.record_status.pardoned
-        self.categories = frozenset(c.category for c in charges)
-        self.dispositions = frozenset(c.disposition for c in charges)
-        self.all_idx = tuple(c.index for c in charges)
+        self.all_idx = tuple([c.index for c in charges])
 
 
 @functools.lru_cache(maxsize=512)
@@ -205,8 +252,15 @@ def _person_pending(acc: _Acc, case: _Case) -> None:
 
 
 def _not_in_force(rule: Rule, case: _Case) -> PathwayResult | None:
-    if rule.in_force(case.as_of):
+    if rule.effective is None or rule.effective <= case.as_of:
         return None
+    return _off(rule.id)
+
+
+@functools.lru_cache(maxsize=16)
+def _off(rule_id: str) -> PathwayResult:
+    """The shared answer of a pathway that did not exist yet on as_of."""
+    rule = RULES[rule_id]
     acc = _Acc()
     acc.fails.append(note("reason.not_in_force", date=rule.effective))
     return acc.finish(rule, ())
@@ -326,16 +380,16 @@ def auto_expungement_favorable(case: _Case) -> PathwayResult:
 
 def petition_cannabis_possession(case: _Case) -> PathwayResult:
     """Possession conviction or PBJ: file once the sentence is complete (S8, S22, 9.2)."""
-    rule = RULES["petition_cannabis_possession"]
+    rule = _P3
     off = _not_in_force(rule, case)
     if off:
         return off
-    acc = _Acc()
-    as_of = case.as_of
     if case.juvenile:
         return _fixed(rule.id, "reason.juvenile_other_route")
     if "cannabis_possession" not in case.categories and not (case.categories & UNSURE_CATEGORY):
         return _fixed(rule.id, "reason.p3.no_possession_conviction")
+    acc = _Acc()
+    as_of = case.as_of
     convictions = [
         c
         for c in case.charges
@@ -353,7 +407,7 @@ def petition_cannabis_possession(case: _Case) -> PathwayResult:
             return acc.finish(rule, [c.index for c in unsure])
         acc.fails.append(_N("reason.p3.no_possession_conviction"))
         return acc.finish(rule, ())
-    wait = rule.number("wait_years_after_sentence", as_of) or 0
+    wait = _dated_number(rule.id, "wait_years_after_sentence", as_of) or 0
     for c in convictions:
         _violation(acc, rule, c, as_of)
         if c.disposition == "pbj":
@@ -371,17 +425,13 @@ def petition_cannabis_possession(case: _Case) -> PathwayResult:
             acc.wait_until(ready, note("reason.p3.wait_sentence", date=ready))
     others = [c for c in case.charges if c.category != "cannabis_possession"]
     if others:
-        if as_of >= rule.date("unit_rule_exception_from"):
+        if as_of >= _UNIT_RULE_EXCEPTION_FROM:
             acc.info.append(_N("reason.p3.unit_exception"))  # S8, S11, 9.3
         elif any(c.disposition not in FAVORABLE for c in others):
             acc.unknown.append(_N("reason.unit_rule"))
     _person_pending(acc, case)
     acc.info.append(_N("reason.p3.later_convictions_ok"))  # Trey H. (S22)
-    return acc.finish(
-        rule,
-        [c.index for c in convictions],
-        now_steps=(_N("step.file.cannabis"), _N("step.fee.cannabis"), _N("step.timeline")),
-    )
+    return acc.finish(rule, [c.index for c in convictions], now_steps=_P3_NOW)
 
 
 # --- P5: CP § 10-105(a)(1)-(5), petition for cases without a conviction ---------------------
@@ -389,14 +439,14 @@ def petition_cannabis_possession(case: _Case) -> PathwayResult:
 
 def petition_non_conviction(case: _Case) -> PathwayResult:
     """Acquittal, dismissal, nolle, stet, PBJ: petition, free, with set waits (S2, S46)."""
-    rule = RULES["petition_non_conviction"]
-    acc = _Acc()
-    as_of = case.as_of
+    rule = _P5
     if case.juvenile:
         return _fixed(rule.id, "reason.juvenile_other_route")
-    if not (case.dispositions & (_P5_CANDIDATES | UNSURE_DISPOSITION)) and not case.open:
+    if not (case.dispositions & _P5_READS) and not case.open:
         return _fixed(rule.id, "reason.p5.no_non_conviction")
-    wait = rule.number("wait_years") or 0
+    acc = _Acc()
+    as_of = case.as_of
+    wait = _P5_WAIT
     candidates = [
         c
         for c in case.charges
@@ -410,10 +460,8 @@ def petition_non_conviction(case: _Case) -> PathwayResult:
         else:
             acc.fails.append(_N("reason.p5.no_non_conviction"))
         return acc.finish(rule, ())
-    exception = as_of >= RULES["petition_cannabis_possession"].date("unit_rule_exception_from")
-    blockers = [
-        c for c in case.charges if c.disposition == "guilty" or c.disposition in UNSURE_DISPOSITION
-    ]
+    exception = as_of >= _UNIT_RULE_EXCEPTION_FROM
+    blockers = not case.dispositions.isdisjoint(_P5_BLOCKERS)
     for c in candidates:
         if blockers and not (exception and c.category == "cannabis_possession"):
             acc.unknown.append(_N("reason.unit_rule"))
@@ -446,11 +494,7 @@ def petition_non_conviction(case: _Case) -> PathwayResult:
         else:  # ncr: listed for 072A, timing not in the law file
             acc.unknown.append(_N("reason.p5.ncr_timing"))
     _person_pending(acc, case)
-    return acc.finish(
-        rule,
-        [c.index for c in candidates],
-        now_steps=(_N("step.file.non_conviction"), _N("step.fee.free"), _N("step.timeline")),
-    )
+    return acc.finish(rule, [c.index for c in candidates], now_steps=_P5_NOW)
 
 
 def _pbj(acc: _Acc, case: _Case, c: Charge, wait: int) -> None:
@@ -478,16 +522,15 @@ def _pbj(acc: _Acc, case: _Case, c: Charge, wait: int) -> None:
 
 def petition_listed_conviction(case: _Case) -> PathwayResult:
     """Listed convictions: 3 yrs (PWID cannabis) or 5 yrs (misdemeanors) after the sentence."""
-    rule = RULES["petition_listed_conviction"]
-    acc = _Acc()
-    as_of = case.as_of
+    rule = _P6
     if case.juvenile:
         return _fixed(rule.id, "reason.juvenile_other_route")
     if (
-        not (case.dispositions & ({"guilty"} | UNSURE_DISPOSITION))
-        or case.categories == {"cannabis_possession"}
+        not (case.dispositions & _P6_READS) or case.categories == {"cannabis_possession"}
     ) and not case.open:
         return _fixed(rule.id, "reason.p6.no_listed_conviction")
+    acc = _Acc()
+    as_of = case.as_of
     candidates = [
         c
         for c in case.charges
@@ -506,13 +549,13 @@ def petition_listed_conviction(case: _Case) -> PathwayResult:
         return acc.finish(rule, ())
     for c in candidates:
         if c.category == "cannabis_pwid":
-            wait = rule.number("pwid_cannabis_wait_years", as_of)
+            wait = _dated_number(rule.id, "pwid_cannabis_wait_years", as_of)
             if wait is None:
                 acc.unknown.append(_N("reason.p6.pwid_old_rules"))
                 continue
             acc.info.append(_N("reason.p6.pwid_not_pardoned"))
         elif c.category in MISDEMEANOR_LISTED:
-            wait = rule.number("misdemeanor_wait_years", as_of) or 0
+            wait = _dated_number(rule.id, "misdemeanor_wait_years", as_of) or 0
         else:
             acc.unknown.append(_N("reason.p6.list_unsettled"))
             continue
@@ -534,7 +577,7 @@ def petition_listed_conviction(case: _Case) -> PathwayResult:
     return acc.finish(
         rule,
         [c.index for c in candidates],
-        now_steps=(_N("step.file.conviction"), _N("step.fee.conviction"), _N("step.timeline")),
+        now_steps=_P6_NOW,
     )
 
 
@@ -559,9 +602,7 @@ def pardon_2024(case: _Case) -> PathwayResult:
     covered: list[int] = []
     unsure = False
     para_ok = "cannabis_possession" in cats and cats <= {"cannabis_possession", "paraphernalia"}
-    para_unsure = not (cats & (NON_CANNABIS_CATEGORIES - {"paraphernalia"})) and bool(
-        cats & UNSURE_CATEGORY
-    )
+    para_unsure = not (cats & _NON_CANNABIS_BUT_PARAPHERNALIA) and bool(cats & UNSURE_CATEGORY)
     for c in case.charges:
         if c.category not in ("cannabis_possession", "paraphernalia", *UNSURE_CATEGORY):
             continue
@@ -586,7 +627,7 @@ def pardon_2024(case: _Case) -> PathwayResult:
             continue
         if c.category == "cannabis_possession" or para_ok:
             covered.append(c.index)
-        elif cats & (NON_CANNABIS_CATEGORIES - {"paraphernalia"}):
+        elif cats & _NON_CANNABIS_BUT_PARAPHERNALIA:
             acc.fails.append(_N("reason.pardon.para_other_charges"))
         elif para_unsure:
             unsure = True
@@ -750,7 +791,7 @@ def juvenile_expungement(case: _Case) -> PathwayResult:
         acc.unknown.append(_R_LATER_UNKNOWN)
     elif case.later:
         acc.fails.append(_N("reason.juv.later_conviction"))
-    if case.categories & ({"other"} | UNSURE_CATEGORY):
+    if case.categories & _OTHER_OR_UNSURE:
         acc.unknown.append(_N("reason.juv.offense_check"))
     acc.unknown.append(_N("reason.juv.other_conditions"))
     _person_pending(acc, case)
@@ -795,7 +836,7 @@ def _blanket(status: str, reason: Note, charges: tuple[int, ...]) -> tuple[Pathw
     )
 
 
-def _pathways(case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date) -> list[PathwayResult]:
+def _pathways(case: CaseFacts, charges: tuple[Charge, ...], as_of: dt.date) -> list[PathwayResult]:
     ctx = _Case(case, charges, as_of)
     results = [fn(ctx) for fn in _SIMPLE]
     pardon = pardon_2024(ctx)
@@ -823,7 +864,7 @@ def _pathways(case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date) -> l
     return results
 
 
-def _expunged(charges: tuple[Charge, ...], case: CaseInput) -> tuple[PathwayResult, ...]:
+def _expunged(charges: tuple[Charge, ...], case: CaseFacts) -> tuple[PathwayResult, ...]:
     idx = tuple(c.index for c in charges)
     out = []
     done = _N("reason.record.expunged")
@@ -847,14 +888,7 @@ _R_COUNTY_UNKNOWN = _N("reason.county_unknown")
 def screen(case: CaseInput, as_of: dt.date) -> ScreeningResult:
     """Screen one case against every pathway as the law stands on `as_of`."""
     charges = classify_charges(case)
-    key = fact_key(case, charges, as_of)
-    decided = _DECIDED.get(key)
-    if decided is None:
-        decided = _decide(case, charges, as_of)
-        if len(_DECIDED) >= _DECIDED_MAX:
-            _DECIDED.clear()
-        _DECIDED[key] = decided
-    pathways, answer = decided
+    pathways, answer = _decided(case, charges, as_of)
     return ScreeningResult(
         as_of=as_of,
         rules_version=RULES_VERSION,
@@ -867,10 +901,30 @@ def screen(case: CaseInput, as_of: dt.date) -> ScreeningResult:
     )
 
 
-def _decide(
-    case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date
-) -> tuple[tuple[PathwayResult, ...], Verdict]:
-    """Run every pathway and the verdict (the uncached work behind `screen`)."""
+Decision: TypeAlias = tuple[tuple[PathwayResult, ...], Verdict]
+
+
+def _decided(case: CaseFacts, charges: tuple[Charge, ...], as_of: dt.date) -> Decision:
+    """`decide`, from the cache when a case with the same `fact_key` was decided before.
+
+    The cache keeps at most _DECIDED_MAX answers and drops the oldest half when full.
+    """
+    key = fact_key(case, charges, as_of)
+    decided = _DECIDED.get(key)
+    if decided is None:
+        decided = decide(case, charges, as_of)
+        if len(_DECIDED) >= _DECIDED_MAX:
+            for old in list(itertools.islice(_DECIDED, _DECIDED_MAX // 2)):
+                del _DECIDED[old]
+        _DECIDED[key] = decided
+    return decided
+
+
+def decide(case: CaseFacts, charges: tuple[Charge, ...], as_of: dt.date) -> Decision:
+    """Run every pathway and the verdict for classified charges (no cache).
+
+    Cases with the same `fact_key` get the same answer, so a caller may keep answers by it.
+    """
     county = case.county
     pathways: Sequence[PathwayResult]
     if case.record_status.expunged is True:
@@ -907,27 +961,71 @@ def _decide(
 # birth and later convictions. Of the court, county and status they only ask whether it is
 # juvenile, outside Maryland, unknown or open. So, when the person gives neither:
 # - an offense date is only compared with a few cut-offs: it is keyed on its side of each;
-# - a disposition or sentence date so old that every waiting period added to it ends before
-#   `as_of` is keyed the same way (a sentence date meets no cut-off; whichever of two such
-#   dates is later, the answer is the same), unless P2 could still apply (no charge ends in
-#   a disposition P2 refuses) and it is on or after P2's first day; any other date is keyed
-#   on itself.
+# - a disposition or sentence date so old that every waiting period added to it for this kind
+#   of charge (its category and disposition, the tables below) ends before `as_of` is keyed
+#   the same way (a sentence date meets no cut-off; whichever of two such dates is later,
+#   the answer is the same), unless P2 could still apply (no charge ends in a disposition
+#   P2 refuses) and it is on or after P2's first day; any other date is keyed on itself.
+#   In juvenile court every date counts towards the last action, so there the longest wait
+#   of all applies to every charge;
+# - the rules test not guilty, dismissed and nolle prosequi only together (FAVORABLE), and
+#   merged and unknown only together (UNSURE_DISPOSITION): each group is keyed as one
+#   disposition, except a treatment nolle, which keeps its own.
 # Two cases with the same key therefore get identical pathways and verdict.
 
-# Every (rule, parameter) the engine adds to a disposition date, and to a sentence date.
-DISPOSITION_DATE_WAITS: tuple[tuple[str, str], ...] = (
-    ("auto_expungement_favorable", "wait_years"),
-    ("petition_cannabis_possession", "wait_years_after_sentence"),
-    ("petition_non_conviction", "wait_years"),
-    ("juvenile_expungement", "wait_years_after_last_action"),
+
+class Wait(NamedTuple):
+    """A waiting period a rule adds to a charge's date, and the charges it is added for."""
+
+    rule: str
+    years: str | None  # the rule parameter; None: the date itself is compared with as_of
+    categories: frozenset[str] | None  # None: any category
+    dispositions: frozenset[str]
+
+    def applies(self, category: str, disposition: str) -> bool:
+        """Whether the rule adds this wait to a charge of this kind."""
+        return disposition in self.dispositions and (
+            self.categories is None or category in self.categories
+        )
+
+
+_ANY_DISPOSITION = frozenset(DISPOSITIONS)
+# Every wait the engine adds to a disposition date, and to a sentence date (P2's "latest
+# disposition + wait" is handled apart, above).
+DISPOSITION_DATE_WAITS: tuple[Wait, ...] = (
+    Wait(
+        "petition_cannabis_possession",
+        "wait_years_after_sentence",  # later of sentence and disposition, plus the wait
+        frozenset({"cannabis_possession"}),
+        CONVICTION,
+    ),
+    Wait("petition_non_conviction", "wait_years", None, _P5_CANDIDATES),
+    Wait("juvenile_expungement", "wait_years_after_last_action", None, _ANY_DISPOSITION),
 )
-SENTENCE_DATE_WAITS: tuple[tuple[str, str], ...] = (
-    ("petition_cannabis_possession", "wait_years_after_sentence"),
-    ("petition_listed_conviction", "pwid_cannabis_wait_years"),
-    ("petition_listed_conviction", "misdemeanor_wait_years"),
-    ("shielding", "wait_years"),
-    ("juvenile_expungement", "wait_years_after_last_action"),
+SENTENCE_DATE_WAITS: tuple[Wait, ...] = (
+    Wait(
+        "petition_cannabis_possession",
+        "wait_years_after_sentence",
+        frozenset({"cannabis_possession"}),
+        CONVICTION,
+    ),
+    Wait("petition_non_conviction", None, None, frozenset({"pbj"})),  # later of discharge, 3 yrs
+    Wait(
+        "petition_listed_conviction",
+        "pwid_cannabis_wait_years",
+        frozenset({"cannabis_pwid"}),
+        frozenset({"guilty"}),
+    ),
+    Wait(
+        "petition_listed_conviction",
+        "misdemeanor_wait_years",
+        MISDEMEANOR_LISTED,
+        frozenset({"guilty"}),
+    ),
+    Wait("shielding", "wait_years", SHIELDABLE, frozenset({"guilty"})),
+    Wait("juvenile_expungement", "wait_years_after_last_action", None, _ANY_DISPOSITION),
 )
+_JUVENILE_WAIT = ("juvenile_expungement", "wait_years_after_last_action")
 # Every (rule, parameter) cut-off date the engine compares an offense date, and a disposition
 # date, with (a sentence date is compared with none).
 OFFENSE_DATE_CUTOFFS: tuple[tuple[str, str], ...] = (
@@ -940,6 +1038,10 @@ DISPOSITION_DATE_CUTOFFS: tuple[tuple[str, str], ...] = (
     ("auto_expungement_favorable", "disposed_on_or_after"),
     ("pardon_2024", "charged_before"),
 )
+# Dispositions the rules only ever test as a group (see the comment above).
+_DISPOSITION_GROUP = {d: "favorable" for d in FAVORABLE} | {
+    d: "unsure" for d in UNSURE_DISPOSITION
+}
 
 
 def _cutoffs(names: tuple[tuple[str, str], ...]) -> tuple[dt.date, ...]:
@@ -953,26 +1055,57 @@ def _side(day: dt.date, cutoffs: tuple[dt.date, ...]) -> int | dt.date:
 
 _OFFENSE_CUTOFFS = _cutoffs(OFFENSE_DATE_CUTOFFS)
 _DISPOSITION_CUTOFFS = _cutoffs(DISPOSITION_DATE_CUTOFFS)
+_P2_FIRST_DAY = RULES["auto_expungement_favorable"].date("disposed_on_or_after")
 _OLD_SENTENCE = 0
-_DECIDED: dict[Hashable, tuple[tuple[PathwayResult, ...], Verdict]] = {}
+_NEVER = dt.date.max
+_DECIDED: dict[Hashable, Decision] = {}
 _DECIDED_MAX = 20_000  # about 2.4 KB each: under 50 MB in each web worker
 
 
-def _live_after_waits(as_of: dt.date, waits: tuple[tuple[str, str], ...]) -> dt.date:
+def _live_after_waits(as_of: dt.date, waits: Sequence[Wait]) -> dt.date:
     """The first day to which adding the longest of `waits` does not end before `as_of`."""
-    longest = max(RULES[r].number(name, as_of) or 0 for r, name in waits)
+    if not waits:
+        return _NEVER  # no rule adds a wait: the date is only compared with cut-offs
+    longest = max(
+        0 if w.years is None else RULES[w.rule].number(w.years, as_of) or 0 for w in waits
+    )
     day = dt.date(max(as_of.year - longest - 1, dt.MINYEAR), 1, 1)
     while add_years(day, longest) < as_of:
         day += dt.timedelta(days=1)
     return day
 
 
-@functools.lru_cache(maxsize=64)
-def live_from(as_of: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    """First disposition date (P2 refused, P2 possible) and sentence date that can matter."""
-    disposed = _live_after_waits(as_of, DISPOSITION_DATE_WAITS)
-    p2_first = RULES["auto_expungement_favorable"].date("disposed_on_or_after")
-    return disposed, min(disposed, p2_first), _live_after_waits(as_of, SENTENCE_DATE_WAITS)
+@functools.lru_cache(maxsize=1024)
+def live_from(
+    as_of: dt.date, category: str | None = None, disposition: str | None = None
+) -> tuple[dt.date, dt.date]:
+    """First disposition date and first sentence date that can still matter on `as_of`.
+
+    For a charge of the given kind; without one, for any charge (juvenile court).
+    """
+    if category is None or disposition is None:
+        return (
+            _live_after_waits(as_of, DISPOSITION_DATE_WAITS),
+            _live_after_waits(as_of, SENTENCE_DATE_WAITS),
+        )
+    return (
+        _live_after_waits(
+            as_of,
+            [
+                w
+                for w in DISPOSITION_DATE_WAITS
+                if w.applies(category, disposition) and (w.rule, w.years) != _JUVENILE_WAIT
+            ],
+        ),
+        _live_after_waits(
+            as_of,
+            [
+                w
+                for w in SENTENCE_DATE_WAITS
+                if w.applies(category, disposition) and (w.rule, w.years) != _JUVENILE_WAIT
+            ],
+        ),
+    )
 
 
 @functools.lru_cache(maxsize=65536)
@@ -987,40 +1120,19 @@ def disposition_side(day: dt.date) -> int | dt.date:
     return _side(day, _DISPOSITION_CUTOFFS)
 
 
-def fact_key(case: CaseInput, charges: tuple[Charge, ...], as_of: dt.date) -> Hashable:
-    """Everything the pathways and the verdict read, with dates reduced as explained above."""
-    person = case.person
-    county = case.county
-    head = (
-        as_of,
-        case.court == "juvenile",  # the rules read no more of the court or the county
-        county in OUTSIDE_MARYLAND,
-        not county,
-        case.case_status == "open",
-        person,
-        case.record_status,
-    )
-    if person.date_of_birth is not None or person.later_convictions:
-        return head, tuple(_exact_facts(c) for c in charges)
-    disposed, disposed_p2, sentenced = live_from(as_of)
-    if not any(c.disposition in _P2_FAILS for c in charges):
-        disposed = disposed_p2
-    o_side, d_side, old = offense_side, disposition_side, _OLD_SENTENCE
-    return head, tuple(
-        (
-            c.category,
-            c.disposition,
-            c.treatment_nolle,
-            c.probation_violation,
-            None if (o := c.offense_date) is None else o_side(o),
-            None if (d := c.disposition_date) is None else d if d >= disposed else d_side(d),
-            None if (s := c.sentence_completed_on) is None else s if s >= sentenced else old,
-        )
-        for c in charges
-    )
+# A charge as the rules see it: category, disposition, treatment nolle, probation violation,
+# offense date, disposition date, sentence completed on (the index is its position).
+ChargeFacts: TypeAlias = tuple[
+    str, str, bool, bool | None, dt.date | None, dt.date | None, dt.date | None
+]
 
 
-def _exact_facts(c: Charge) -> Hashable:
+# (what the case says, what each charge says), in charge order; see case_key.
+FactKey: TypeAlias = tuple[Hashable, tuple[Hashable, ...]]
+
+
+def charge_facts(c: Charge) -> ChargeFacts:
+    """The facts of one classified charge that any rule reads."""
     return (
         c.category,
         c.disposition,
@@ -1032,8 +1144,68 @@ def _exact_facts(c: Charge) -> Hashable:
     )
 
 
+def fact_key(case: CaseFacts, charges: tuple[Charge, ...], as_of: dt.date) -> FactKey:
+    """Everything the pathways and the verdict read, with dates reduced as explained above."""
+    return case_key(
+        as_of,
+        case.court,
+        case.county,
+        case.case_status,
+        case.person,
+        case.record_status,
+        [charge_facts(c) for c in charges],
+    )
+
+
+def case_key(
+    as_of: dt.date,
+    court: str | None,
+    county: str | None,
+    case_status: str | None,
+    person: PersonInput,
+    record_status: RecordStatus,
+    charges: Sequence[ChargeFacts],
+) -> FactKey:
+    """`fact_key` from plain facts, so a batch reader can find an answer without the objects."""
+    head = (
+        as_of,
+        court == "juvenile",  # the rules read no more of the court or the county
+        county in OUTSIDE_MARYLAND,
+        not county,
+        case_status == "open",
+        person.date_of_birth,  # fields rather than the objects: cheaper to hash and compare
+        person.pending_case,
+        person.later_convictions,
+        record_status.expunged,
+        record_status.pardoned,
+        record_status.shielded,
+    )
+    if person.date_of_birth is not None or person.later_convictions:
+        return head, tuple(charges)
+    p2_open = _P2_FAILS.isdisjoint([c[1] for c in charges])
+    juvenile = court == "juvenile"
+    return head, tuple([_charge_key(as_of, c, p2_open, juvenile) for c in charges])
+
+
+def _charge_key(as_of: dt.date, c: ChargeFacts, p2_open: bool, juvenile: bool) -> Hashable:
+    """One charge's part of `case_key`: its facts with dates reduced as explained above."""
+    category, disposition, treatment, violation, o, d, s = c
+    disposed, sentenced = live_from(as_of) if juvenile else live_from(as_of, category, disposition)
+    if p2_open and disposed > _P2_FIRST_DAY:
+        disposed = _P2_FIRST_DAY
+    return (
+        category,
+        disposition if treatment else _DISPOSITION_GROUP.get(disposition, disposition),
+        treatment,
+        violation,
+        None if o is None else offense_side(o),
+        None if d is None else d if d >= disposed else disposition_side(d),
+        None if s is None else s if s >= sentenced else _OLD_SENTENCE,
+    )
+
+
 def verdict(
-    case: CaseInput,
+    case: CaseFacts,
     pathways: Sequence[PathwayResult],
     charges: Sequence[Charge],
     as_of: dt.date,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from knowledge import PATHWAY_IDS
 from webhooks.screen_cli import CSV_COLUMNS, RESULT_COLUMNS
@@ -251,3 +254,103 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
     assert result.exit_code != 0
     assert "cannot read" in result.output
+
+
+# Batch screening reuses a result row between cases whose charges the rules cannot tell apart
+# (knowledge.engine.case_key; the order of the charges aside). Each row must still be what the
+# case gets when it is screened on its own.
+CSV_DAYS = st.sampled_from(
+    [
+        "", "2012-05-01", "2019-03-02", "2021-09-30", "2021-10-01", "2022-12-31", "2023-01-01",
+        "2023-06-30", "2023-07-01", "2023-11-24", "2023-11-26", "2024-06-17", "2025-02-28",
+        "2026-11-25", "2027-01-10",
+    ]
+)  # fmt: skip
+CHARGE_ROWS = st.fixed_dictionaries(
+    {
+        "description": st.sampled_from(
+            [
+                "CDS: POSS-MARIJUANA", "CDS:POSSESS-NOT MARIHUANA", "CDS:P W/I DIST:NARC",
+                "CDS:POSS W/I DIST-MARIJUANA", "CDS:POSS PARAPHERNALIA", "ASSAULT-SEC DEGREE",
+                "POSSESS MARIJ. LESS THAN 10 GR", "CDS VIOLATION",
+            ]
+        ),
+        "disposition": st.sampled_from(
+            [
+                "GUILTY", "NOLLE PROSEQUI", "STET", "PROBATION BEFORE JUDGMENT", "DISMISSED",
+                "NOT GUILTY", "MERGED", "", "NOLLE PROSEQUI - DRUG TREATMENT",
+            ]
+        ),
+        "offense_date": CSV_DAYS,
+        "disposition_date": CSV_DAYS,
+        "sentence_completed_on": CSV_DAYS,
+        "probation_violation": st.sampled_from(["false", "true", ""]),
+    }
+).map(
+    lambda c: c | {"offense_date": ""}
+    if c["disposition_date"] and c["offense_date"] > c["disposition_date"]
+    else c
+)  # fmt: skip
+CASE_LEVELS = st.fixed_dictionaries(
+    {
+        "court": st.sampled_from(["district", "circuit", "juvenile", ""]),
+        "county": st.sampled_from(["Baltimore City", "Baltimore County", "federal", ""]),
+        "case_status": st.sampled_from(["closed", "closed", "open", ""]),
+    }
+)
+
+
+@st.composite
+def _csv_cases(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Cases made from a few charges and case levels, so that many share a result row."""
+    charges = draw(st.lists(CHARGE_ROWS, min_size=1, max_size=5))
+    levels = draw(st.lists(CASE_LEVELS, min_size=1, max_size=3))
+    picks = st.lists(st.sampled_from(charges), min_size=1, max_size=4)
+    return [
+        draw(st.sampled_from(levels)) | {"charges": draw(picks)}
+        for _ in range(draw(st.integers(1, 12)))
+    ]
+
+
+def _case_rows(number: str, case: dict[str, Any]) -> list[dict[str, str]]:
+    level = {k: case[k] for k in ("court", "county", "case_status")}
+    return [
+        level | charge | {"case_number": number, "charge_number": str(i + 1)}
+        for i, charge in enumerate(case["charges"])
+    ]
+
+
+def _screen_csv(tmp: Path, rows: list[dict[str, str]], as_of: str) -> dict[str, dict[str, str]]:
+    src = tmp / "records.csv"
+    src.write_text(_csv(rows))
+    result = run([str(src), "--as-of", as_of])
+    return {r["case_number"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    _csv_cases(),
+    st.sampled_from(["2026-11-25", "2023-06-30", "2024-06-17"]),
+    st.randoms(use_true_random=False),
+)
+def test_each_row_of_a_batch_is_what_the_case_gets_on_its_own(
+    tmp_path_factory: pytest.TempPathFactory,
+    cases: list[dict[str, Any]],
+    as_of: str,
+    rng: random.Random,
+) -> None:
+    tmp = tmp_path_factory.mktemp("batch")
+    reordered = [
+        case | {"charges": rng.sample(case["charges"], len(case["charges"]))} for case in cases
+    ]
+    numbered = [(f"C{i}", case) for i, case in enumerate(cases + reordered)]
+    rows = [row for number, case in numbered for row in _case_rows(number, case)]
+    if rng.random() < 0.3:
+        rng.shuffle(rows)  # the rows of one case need not be next to each other
+
+    batch = _screen_csv(tmp, rows, as_of)
+
+    for number, _ in numbered:
+        own_rows = [row for row in rows if row["case_number"] == number]
+        alone = _screen_csv(tmp, own_rows, as_of)[number]
+        assert batch[number] == alone
