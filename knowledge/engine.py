@@ -150,6 +150,7 @@ _R_DISPOSITION_UNKNOWN = _N("reason.disposition_unknown")
 _R_DISPOSITION_DATE_UNKNOWN = _N("reason.disposition_date_unknown")
 _R_CATEGORY_UNKNOWN = _N("reason.category_unknown")
 _R_CASE_OPEN = _N("reason.case_open")
+_R_CASE_MAYBE_OPEN = _N("reason.case_maybe_open")
 _R_PENDING_CASE = _N("reason.pending_case")
 _R_PENDING_UNKNOWN = _N("reason.pending_case_unknown")
 _R_SENTENCE_UNKNOWN = _N("reason.sentence_unknown")
@@ -209,6 +210,7 @@ class _Case:
         "charges",
         "juvenile",
         "open",
+        "maybe_open",
         "pending",
         "later",
         "dob",
@@ -225,6 +227,9 @@ class _Case:
         self.categories = frozenset([c.category for c in charges])
         self.dispositions = frozenset([c.disposition for c in charges])
         self.open = case.case_status == "open" or "pending" in self.dispositions
+        # A charge whose result we do not know may still be pending (the engine already reads a
+        # pending charge as an open case, whatever the case status says).
+        self.maybe_open = not self.open and "unknown" in self.dispositions
         person = case.person
         self.pending = person.pending_case
         self.later = person.later_convictions
@@ -249,6 +254,8 @@ def _person_pending(acc: _Acc, case: _Case) -> None:
         acc.unknown.append(_R_PENDING_UNKNOWN)
     if case.open:
         acc.wait_undated(_R_CASE_OPEN)
+    elif case.maybe_open:
+        acc.unknown.append(_R_CASE_MAYBE_OPEN)
 
 
 def _not_in_force(rule: Rule, case: _Case) -> PathwayResult | None:
@@ -1038,10 +1045,9 @@ DISPOSITION_DATE_CUTOFFS: tuple[tuple[str, str], ...] = (
     ("auto_expungement_favorable", "disposed_on_or_after"),
     ("pardon_2024", "charged_before"),
 )
-# Dispositions the rules only ever test as a group (see the comment above).
-_DISPOSITION_GROUP = {d: "favorable" for d in FAVORABLE} | {
-    d: "unsure" for d in UNSURE_DISPOSITION
-}
+# Dispositions the rules only ever test as a group (see the comment above). "unknown" and
+# "merged" are not grouped: an unknown result may be a charge still pending, a merged one not.
+_DISPOSITION_GROUP = {d: "favorable" for d in FAVORABLE}
 
 
 def _cutoffs(names: tuple[tuple[str, str], ...]) -> tuple[dt.date, ...]:
