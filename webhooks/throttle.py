@@ -80,7 +80,11 @@ class SqlThrottle:
 
     def hit(self, key: str, limit: Limit) -> Verdict:
         """Count a message and return its verdict."""
-        return self.hit_and_read_opt_out(key, limit, channel="", sender_hash="")[0]
+        connection = self._session.connection()
+        statement = _COUNT[connection.dialect.name == "postgresql"]
+        row = statement.first(connection, {"key": key, "window_start": self._window(limit)})
+        assert row is not None  # noqa: S101 - an upsert with RETURNING always returns its row
+        return limit.verdict(int(row[0]))
 
     def hit_and_read_opt_out(
         self, key: str, limit: Limit, *, channel: str, sender_hash: str
@@ -89,14 +93,13 @@ class SqlThrottle:
 
         Both are needed before any other work on an SMS, so one round trip answers both.
         """
-        window = limit.window_start(self._clock())
         connection = self._session.connection()
-        statement = _UPSERT[connection.dialect.name == "postgresql"]
+        statement = _COUNT_AND_OPT_OUT[connection.dialect.name == "postgresql"]
         row = statement.first(
             connection,
             {
                 "key": key,
-                "window_start": window,
+                "window_start": self._window(limit),
                 "channel": channel,
                 "sender_hash": sender_hash,
             },
@@ -105,9 +108,13 @@ class SqlThrottle:
         count, opted_out = row
         return limit.verdict(int(count)), bool(opted_out)
 
+    def _window(self, limit: Limit) -> dt.datetime:
+        return limit.window_start(self._clock())
 
-def _upsert(insert: Any) -> Any:
-    """INSERT a count of 1, or add 1 in the same window, or restart at 1 in a newer one."""
+
+def _upsert(insert: Any, *also: Any) -> Any:
+    """INSERT a count of 1, or add 1 in the same window, or restart at 1 in a newer one;
+    returns the count, then ``also``."""
     table = SenderThrottle.__table__
     statement = insert(table).values(
         key=bindparam("key"), window_start=bindparam("window_start"), count=1
@@ -121,7 +128,7 @@ def _upsert(insert: Any) -> Any:
                 (same_window, table.c.window_start), else_=statement.excluded.window_start
             ),
         },
-    ).returning(table.c.count, _OPTED_OUT)
+    ).returning(table.c.count, *also)
 
 
 _opt_outs = ChannelOptOut.__table__
@@ -133,11 +140,18 @@ _OPTED_OUT = (
     )
     .scalar_subquery()
 )
-_UPSERT_RESULT = (SenderThrottle.__table__.c.count.type, _opt_outs.c.opted_out.type)
-#: Compiled once; indexed by "is PostgreSQL" (the upsert is dialect-specific).
-_UPSERT = (
-    DriverStatement(_upsert(sqlite.insert), _UPSERT_RESULT),
-    DriverStatement(_upsert(postgresql.insert), _UPSERT_RESULT),
+_COUNT_TYPE = SenderThrottle.__table__.c.count.type
+#: Compiled once; indexed by "is PostgreSQL" (the upsert is dialect-specific). Only SMS needs
+#: the opt-out, so the other channels run the upsert without its subquery.
+_COUNT = (
+    DriverStatement(_upsert(sqlite.insert), (_COUNT_TYPE,)),
+    DriverStatement(_upsert(postgresql.insert), (_COUNT_TYPE,)),
+)
+_COUNT_AND_OPT_OUT = (
+    DriverStatement(_upsert(sqlite.insert, _OPTED_OUT), (_COUNT_TYPE, _opt_outs.c.opted_out.type)),
+    DriverStatement(
+        _upsert(postgresql.insert, _OPTED_OUT), (_COUNT_TYPE, _opt_outs.c.opted_out.type)
+    ),
 )
 
 
