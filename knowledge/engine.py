@@ -611,7 +611,7 @@ def pardon_2024(case: _Case) -> PathwayResult:
     para_ok = "cannabis_possession" in cats and cats <= {"cannabis_possession", "paraphernalia"}
     para_unsure = not (cats & _NON_CANNABIS_BUT_PARAPHERNALIA) and bool(cats & UNSURE_CATEGORY)
     for c in case.charges:
-        if c.category not in ("cannabis_possession", "paraphernalia", *UNSURE_CATEGORY):
+        if c.category not in _PARDON_CATEGORIES:
             continue
         if c.disposition in UNSURE_DISPOSITION:
             unsure = True
