@@ -13,16 +13,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.model import CATEGORIES, DISPOSITIONS
+from knowledge.yaml_files import safe_load
 
 _DATA = Path(__file__).resolve().parent / "data"
 
 
 def _load(name: str) -> Any:
     with (_DATA / name).open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return safe_load(fh)
 
 
 _TERMS: dict[str, list[str]] = _load("charge_terms.yaml")

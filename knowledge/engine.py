@@ -1133,8 +1133,21 @@ ChargeFacts: TypeAlias = tuple[
 ]
 
 
-# (what the case says, what each charge says), in charge order; see case_key.
-FactKey: TypeAlias = tuple[Hashable, tuple[Hashable, ...]]
+# What the case says (see KeyMaker.head), then what each charge says, in charge order.
+CaseKeyHead: TypeAlias = tuple[
+    dt.date,
+    bool,
+    bool,
+    bool,
+    bool,
+    dt.date | None,
+    bool | None,
+    tuple[dt.date, ...] | None,
+    bool | None,
+    bool | None,
+    bool | None,
+]
+FactKey: TypeAlias = tuple[CaseKeyHead, tuple[Hashable, ...]]
 
 
 def charge_facts(c: Charge) -> ChargeFacts:
@@ -1173,41 +1186,97 @@ def case_key(
     charges: Sequence[ChargeFacts],
 ) -> FactKey:
     """`fact_key` from plain facts, so a batch reader can find an answer without the objects."""
-    head = (
-        as_of,
-        court == "juvenile",  # the rules read no more of the court or the county
-        county in OUTSIDE_MARYLAND,
-        not county,
-        case_status == "open",
-        person.date_of_birth,  # fields rather than the objects: cheaper to hash and compare
-        person.pending_case,
-        person.later_convictions,
-        record_status.expunged,
-        record_status.pardoned,
-        record_status.shielded,
-    )
-    if person.date_of_birth is not None or person.later_convictions:
-        return head, tuple(charges)
-    p2_open = _P2_FAILS.isdisjoint([c[1] for c in charges])
-    juvenile = court == "juvenile"
-    return head, tuple([_charge_key(as_of, c, p2_open, juvenile) for c in charges])
+    keys = key_maker(as_of)
+    return keys.key(keys.head(court, county, case_status, person, record_status), charges)
 
 
-def _charge_key(as_of: dt.date, c: ChargeFacts, p2_open: bool, juvenile: bool) -> Hashable:
-    """One charge's part of `case_key`: its facts with dates reduced as explained above."""
-    category, disposition, treatment, violation, o, d, s = c
-    disposed, sentenced = live_from(as_of) if juvenile else live_from(as_of, category, disposition)
-    if p2_open and disposed > _P2_FIRST_DAY:
-        disposed = _P2_FIRST_DAY
-    return (
-        category,
-        disposition if treatment else _DISPOSITION_GROUP.get(disposition, disposition),
-        treatment,
-        violation,
-        None if o is None else offense_side(o),
-        None if d is None else d if d >= disposed else disposition_side(d),
-        None if s is None else s if s >= sentenced else _OLD_SENTENCE,
-    )
+@functools.lru_cache(maxsize=16)
+def key_maker(as_of: dt.date) -> KeyMaker:
+    """The KeyMaker of one `as_of` (a batch screens every case as of the same day)."""
+    return KeyMaker(as_of)
+
+
+class KeyMaker:
+    """Makes `case_key`s for one `as_of`, with each date's reduction worked out once.
+
+    A batch makes a key for every case; the waits of each kind of charge and the side of each
+    date are the same for all of them, so they are kept here (bounded: dates run from 1900 to
+    2100, kinds are categories times dispositions).
+    """
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self.juvenile_live = live_from(as_of)
+        self.live: dict[tuple[str, str], tuple[dt.date, dt.date]] = {}
+        self.offense_sides: dict[dt.date, int | dt.date] = {}
+        self.disposition_sides: dict[dt.date, int | dt.date] = {}
+
+    def head(
+        self,
+        court: str | None,
+        county: str | None,
+        case_status: str | None,
+        person: PersonInput,
+        record_status: RecordStatus,
+    ) -> CaseKeyHead:
+        """The case's part of the key; the rules read no more of the court or the county."""
+        return (
+            self.as_of,
+            court == "juvenile",
+            county in OUTSIDE_MARYLAND,
+            not county,
+            case_status == "open",
+            person.date_of_birth,  # fields rather than the objects: cheaper to hash and compare
+            person.pending_case,
+            person.later_convictions,
+            record_status.expunged,
+            record_status.pardoned,
+            record_status.shielded,
+        )
+
+    def key(self, head: CaseKeyHead, charges: Sequence[ChargeFacts]) -> FactKey:
+        """The key of a case with this head and these charges (see the comment above)."""
+        if head[5] is not None or head[7]:  # a date of birth or later convictions
+            return head, tuple(charges)
+        p2_open = _P2_FAILS.isdisjoint([c[1] for c in charges])
+        juvenile = head[1]
+        return head, tuple([self.charge_key(c, p2_open, juvenile) for c in charges])
+
+    def charge_key(self, c: ChargeFacts, p2_open: bool, juvenile: bool) -> Hashable:
+        """One charge's part of the key: its facts with dates reduced as explained above."""
+        category, disposition, treatment, violation, o, d, s = c
+        if juvenile:
+            disposed, sentenced = self.juvenile_live
+        else:
+            kind = (category, disposition)
+            live = self.live.get(kind)
+            if live is None:
+                live = self.live[kind] = live_from(self.as_of, category, disposition)
+            disposed, sentenced = live
+        if p2_open and disposed > _P2_FIRST_DAY:
+            disposed = _P2_FIRST_DAY
+        if o is not None:
+            side = self.offense_sides.get(o)
+            if side is None:
+                side = self.offense_sides[o] = offense_side(o)
+            o_key: int | dt.date | None = side
+        else:
+            o_key = None
+        d_key: int | dt.date | None = d
+        if d is not None and d < disposed:
+            side = self.disposition_sides.get(d)
+            if side is None:
+                side = self.disposition_sides[d] = disposition_side(d)
+            d_key = side
+        return (
+            category,
+            disposition if treatment else _DISPOSITION_GROUP.get(disposition, disposition),
+            treatment,
+            violation,
+            o_key,
+            d_key,
+            None if s is None else s if s >= sentenced else _OLD_SENTENCE,
+        )
 
 
 def verdict(

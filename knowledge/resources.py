@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from knowledge.yaml_files import safe_load
 
 _FILE = Path(__file__).resolve().parent / "data" / "resources.yaml"
 
@@ -25,7 +25,7 @@ class Resource:
 
 def _load() -> tuple[Resource, ...]:
     with _FILE.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = safe_load(fh)
     return tuple(
         Resource(
             id=str(r["id"]),

@@ -13,9 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from knowledge.model import PATHWAY_IDS
+from knowledge.yaml_files import safe_load
 
 RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
 
@@ -83,7 +82,7 @@ def _param(value: Any) -> object:
 
 def _load() -> tuple[str, Mapping[str, Rule]]:
     with RULES_FILE.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = safe_load(fh)
     rules: dict[str, Rule] = {}
     for rule_id, entry in data["pathways"].items():
         rules[rule_id] = Rule(

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
+from knowledge.yaml_files import safe_load
 
 LANGS: tuple[str, ...] = ("en", "es")
 
@@ -64,7 +64,7 @@ def load_catalog(lang: str) -> Mapping[str, str]:
     merged: dict[str, str] = {}
     for path in _catalog_files(lang):
         with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = safe_load(fh)
         if data is None:
             continue
         part: dict[str, str] = {}

@@ -17,6 +17,7 @@ from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.models import Base
 from db.scratch import create_scratch_database, drop_database
+from knowledge.compiled import running_compiled, stale_compiled_modules, stale_message
 from webhooks.app import create_app
 from webhooks.config import normalize_database_url
 
@@ -44,12 +45,28 @@ POSTGRES_SERVER = _postgres_server_url()
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def pytest_report_header() -> str:
-    """Say plainly which databases the run covers."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test old compiled code: an edited source needs a rebuild first."""
+    stale = stale_compiled_modules()
+    if stale:
+        pytest.exit(stale_message(stale), returncode=4)
+
+
+def pytest_report_header() -> list[str]:
+    """Say plainly which databases the run covers, and whether the engine runs compiled."""
+    compiled = running_compiled()
+    code = (
+        f"compiled with mypyc: {', '.join(compiled)}"
+        if compiled
+        else "plain Python (no compiled modules)"
+    )
     if POSTGRES_SERVER:
         where = make_url(POSTGRES_SERVER).render_as_string(hide_password=True)
-        return f"database tests: SQLite and PostgreSQL ({where})"
-    return "database tests: SQLite only (PostgreSQL not reachable; set TEST_DATABASE_URL)"
+        return [f"database tests: SQLite and PostgreSQL ({where})", f"screening code: {code}"]
+    return [
+        "database tests: SQLite only (PostgreSQL not reachable; set TEST_DATABASE_URL)",
+        f"screening code: {code}",
+    ]
 
 
 @pytest.fixture(scope="session")

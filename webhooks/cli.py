@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from knowledge.compiled import stale_compiled_modules, stale_message
 from webhooks.config import ConfigError, load_settings
 from webhooks.users_cli import users
 
@@ -22,6 +23,9 @@ def _settings_or_exit() -> Any:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """RecordCheck Baltimore: Maryland cannabis record relief, by text and Telegram."""
+    stale = stale_compiled_modules()
+    if stale:
+        click.echo(f"warning: {stale_message(stale)}", err=True)
 
 
 @cli.command()

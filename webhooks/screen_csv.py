@@ -21,15 +21,17 @@ from typing import IO, Final, NamedTuple, TypeVar, cast
 from knowledge import PATHWAY_IDS, InputError
 from knowledge import screen as run_screen
 from knowledge.classify import classify_charge, disposition_detail
-from knowledge.engine import CaseFacts, ChargeFacts, Decision, case_key, decide
+from knowledge.engine import CaseFacts, CaseKeyHead, ChargeFacts, KeyMaker, decide
 from knowledge.model import (
     COURTS,
     CaseInput,
     Charge,
     ChargeInput,
     Note,
+    PathwayResult,
     PersonInput,
     RecordStatus,
+    Verdict,
 )
 from knowledge.render import court_name, render_note
 from knowledge.rules import RULES_VERSION
@@ -352,12 +354,10 @@ def _read_cases(lines: Iterable[str], reporter: Reporter) -> tuple[list[_CsvCase
     if col is None:
         return [], _Columns([])
     cases: dict[str, _CsvCase] = {}
-    case_cells, charge_cells, charge_number = col.case_cells, col.charge_cells, col.charge_number
+    memo = _CellMemo()
+    case_cells, charge_number = col.case_cells, col.charge_number
     for _, number, row in _case_rows(reader, col, reporter):
-        try:
-            facts: ChargeFacts | None = _charge_facts(*charge_cells(row))
-        except InputError:
-            facts = None
+        facts = memo.facts(row, col)
         case = cases.get(number)
         if case is None:
             case = cases[number] = _CsvCase(number, case_cells(row))
@@ -366,6 +366,90 @@ def _read_cases(lines: Iterable[str], reporter: Reporter) -> tuple[list[_CsvCase
         case.facts.append(facts)
         case.charge_numbers.append(row[charge_number])
     return list(cases.values()), col
+
+
+_BAD_DATE: Final = dt.date.min  # parse_date never returns it (years before 1900 are refused)
+
+
+class _CellMemo:
+    """The checked value of each distinct cell of one file, for the first pass.
+
+    A record file repeats a few descriptions, dispositions and dates a great deal, so each is
+    checked (as `_charge_from_row` checks it) and classified once. Plain dicts rather than
+    lru_cache: cheaper per row, and they live only as long as the file; a memory that
+    reaches LIMIT entries (a forged file of all-different cells) starts again.
+    """
+
+    LIMIT: Final = 65_536
+
+    def __init__(self) -> None:
+        self.kinds: dict[tuple[str, str, str], tuple[str, str, bool] | None] = {}
+        self.dates: dict[str, dt.date | None] = {}
+        self.flags: dict[str, bool | None] = {}
+
+    def facts(self, row: list[str], col: _Columns) -> ChargeFacts | None:
+        """What the rules read of one charge row (`knowledge.engine.charge_facts`).
+
+        None when a cell fails its check; the second pass then names the field.
+        """
+        kind = self.kind(row[col.description], row[col.statute], row[col.disposition])
+        offense = self.date(row[col.offense_date])
+        disposed = self.date(row[col.disposition_date])
+        done = self.date(row[col.sentence_completed_on])
+        if kind is None or _BAD_DATE in (offense, disposed, done):
+            return None
+        flags = self.flags
+        flag = row[col.probation_violation]
+        if flag in flags:
+            violation = flags[flag]
+        else:
+            try:
+                violation = _csv_bool(flag, "")
+            except InputError:
+                return None
+            if len(flags) >= self.LIMIT:
+                flags.clear()
+            flags[flag] = violation
+        if offense is not None and disposed is not None and offense > disposed:
+            return None
+        category, normal, treatment = kind
+        return (category, normal, treatment, violation, offense, disposed, done)
+
+    def kind(
+        self, description: str, statute: str, disposition: str
+    ) -> tuple[str, str, bool] | None:
+        """Category, normalised disposition and treatment nolle; None if a cell is bad."""
+        key = (description, statute, disposition)
+        kinds = self.kinds
+        if key in kinds:
+            return kinds[key]
+        try:
+            text, cite, raw = _charge_texts(description, statute, disposition)
+        except InputError:
+            found: tuple[str, str, bool] | None = None
+        else:
+            normal, treatment = disposition_detail(raw)
+            found = (classify_charge(text, cite), normal, treatment)
+        if len(kinds) >= self.LIMIT:
+            kinds.clear()
+        kinds[key] = found
+        return found
+
+    def date(self, cell: str) -> dt.date | None:
+        """The date in a cell, None for an empty one, _BAD_DATE for one that fails its check."""
+        if not cell:
+            return None
+        dates = self.dates
+        day = dates.get(cell, _BAD_DATE)
+        if day is _BAD_DATE and cell not in dates:
+            try:
+                day = parse_date(cell.strip(), "") or None
+            except InputError:
+                day = _BAD_DATE
+            if len(dates) >= self.LIMIT:
+                dates.clear()
+            dates[cell] = day
+        return day
 
 
 def _rows_of(
@@ -432,13 +516,14 @@ def screen_csv_stream(text: IO[str], as_of: dt.date, out: IO[str], reporter: Rep
 
 
 class _CsvBatch:
-    """Screens the cases of one record CSV, reusing result rows between cases.
+    """Screens the cases of one record CSV, reusing answers and result rows between cases.
 
     The engine gives the same pathways and verdict to cases with the same key
     (`knowledge.engine.case_key`); the statuses, dates and verdict do not depend on the
-    order of the charges; the summary adds only the court's name. So a result row (all but
-    the case number) is made once per (key with its charges in any order, county, court) and
-    reused. The key comes from the checked cells; charges are built only for a new key.
+    order of the charges; the summary adds only the court's name. So the engine runs once
+    per key with its charges in any order (its statuses and dates kept as ready CSV text),
+    and a result row (all but the case number) is made once per (that key, county, court).
+    The key comes from the checked cells; charges are built only for a new key.
     """
 
     MAX_ROWS: Final = 50_000  # result rows kept (about 1 KB each with their keys), and answers
@@ -448,33 +533,51 @@ class _CsvBatch:
         self.as_of_text = as_of.isoformat()
         self.head = f",{self.as_of_text},{_csv_cell(RULES_VERSION)}"
         self.tails: dict[Hashable, str] = {}
-        self.decisions: dict[Hashable, Decision] = {}
+        self.answers: dict[Hashable, tuple[Verdict, str]] = {}
+        self.keys = KeyMaker(as_of)
+        self.heads: dict[tuple[str, ...], tuple[_CaseHead, CaseKeyHead]] = {}
+        self.bad_heads: set[tuple[str, ...]] = set()
 
     def screen(self, case: _CsvCase) -> str | None:
         """The result line of a case whose cells all pass their checks; else None."""
         if not _fault_free(case):
             return None
-        try:
-            court, county, status, person, record = _case_level(case.cells)
-        except InputError:
+        heads = self.heads.get(case.cells) or self.case_head(case.cells)
+        if heads is None:
             return None
+        head, key_head = heads
         checked = cast("list[ChargeFacts]", case.facts)
-        key = case_key(self.as_of, court, county, status, person, record, checked)
-        row_key = (key[0], _in_any_order(key[1]), county, court)
+        key = self.keys.key(key_head, checked)
+        any_order = (key_head, _in_any_order(key[1]))
+        row_key = (any_order, head.county, head.court)
         tail = self.tails.get(row_key)
         if tail is None:
-            head = _CaseHead(court, county, status, person, record)
-            decision = self.decisions.get(key)
-            if decision is None:
+            answer = self.answers.get(any_order)
+            if answer is None:
                 charges = tuple(
                     Charge(i, category, disposition, offense, disposed, done, violation, treat)
                     for i, (category, disposition, treat, violation, offense, disposed, done) in (
                         enumerate(checked)
                     )
                 )
-                decision = _remember(self.decisions, key, decide(head, charges, self.as_of))
-            tail = _remember(self.tails, row_key, self.tail(head, decision))
+                pathways, verdict = decide(head, charges, self.as_of)
+                answer = _remember(self.answers, any_order, (verdict, _pathway_cells(pathways)))
+            tail = _remember(self.tails, row_key, self.tail(head, *answer))
         return _csv_cell(case.number) + tail
+
+    def case_head(self, cells: tuple[str, ...]) -> tuple[_CaseHead, CaseKeyHead] | None:
+        """The checked case-level cells and their part of the key; None if a cell is bad."""
+        if cells in self.bad_heads:
+            return None
+        try:
+            head = _CaseHead(*_case_level(cells))
+        except InputError:
+            self.bad_heads.add(cells)
+            return None
+        key_head = self.keys.head(
+            head.court, head.county, head.case_status, head.person, head.record_status
+        )
+        return _remember(self.heads, cells, (head, key_head))
 
     def screen_or_explain(
         self,
@@ -493,24 +596,24 @@ class _CsvBatch:
             error = f"{exc.field}: {exc.message}"
             return _csv_line([number, self.as_of_text, "", "", "", *blank, error])
         result = run_screen(case, self.as_of)  # rows that differ only in spaces, say
-        return _csv_cell(number) + self.tail(case, (result.pathways, result.verdict))
+        return _csv_cell(number) + self.tail(case, result.verdict, _pathway_cells(result.pathways))
 
-    def tail(self, case: CaseFacts, decision: Decision) -> str:
+    def tail(self, case: CaseFacts, verdict: Verdict, pathway_cells: str) -> str:
         """A result row without the case number (from its first comma on), as csv.writer.
 
-        Statuses (closed vocabularies) and ISO dates never need quoting; the summary may.
+        The summary is the one cell that may need quoting; the last cell, the error, is empty.
         """
-        pathways, answer = decision
-        cells = [
-            self.head,
-            answer.status,
-            _summary_cell(answer.summary, case.county, case.court),
-        ]
-        for p in pathways:
-            cells.append(p.status)
-            cells.append(_iso(p.eligible_on))
-        cells.append("\n")
-        return ",".join(cells)
+        summary = _summary_cell(verdict.summary, case.county, case.court)
+        return f"{self.head},{verdict.status},{summary},{pathway_cells},\n"
+
+
+def _pathway_cells(pathways: Sequence[PathwayResult]) -> str:
+    """Each pathway's status and date as CSV cells (closed words and ISO dates: never quoted)."""
+    cells = []
+    for p in pathways:
+        cells.append(p.status)
+        cells.append(_iso(p.eligible_on))
+    return ",".join(cells)
 
 
 def _in_any_order(charges: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
@@ -525,10 +628,11 @@ def _in_any_order(charges: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
     return charges if len(charges) < 2 else tuple(sorted(charges, key=hash))
 
 
+_K = TypeVar("_K", bound=Hashable)
 _T = TypeVar("_T")
 
 
-def _remember(memory: dict[Hashable, _T], key: Hashable, value: _T) -> _T:
+def _remember(memory: dict[_K, _T], key: _K, value: _T) -> _T:
     """Keep `value` under `key`; when full, forget the oldest half (bounded memory)."""
     if len(memory) >= _CsvBatch.MAX_ROWS:
         for old in list(itertools.islice(memory, _CsvBatch.MAX_ROWS // 2)):
@@ -563,55 +667,12 @@ def _fault_free(case: _CsvCase) -> bool:
     return True
 
 
-def _charge_facts(
-    description: str,
-    statute: str,
-    disposition: str,
-    offense_date: str,
-    disposition_date: str,
-    sentence_completed_on: str,
-    probation_violation: str,
-) -> ChargeFacts:
-    """What the rules read of one charge row (`knowledge.engine.charge_facts`), cells checked."""
-    category, normal, treatment = _charge_kind(description, statute, disposition)
-    offense = _cached_date(offense_date)
-    disposed = _cached_date(disposition_date)
-    if offense is not None and disposed is not None and offense > disposed:
-        raise InputError("offense_date", "is after the disposition_date")
-    return (
-        category,
-        normal,
-        treatment,
-        _cached_bool(probation_violation),
-        offense,
-        disposed,
-        _cached_date(sentence_completed_on),
-    )
-
-
-@functools.lru_cache(maxsize=16384)
-def _charge_kind(description: str, statute: str, disposition: str) -> tuple[str, str, bool]:
-    """Category, normalised disposition and treatment nolle of a charge's text cells, checked.
-
-    Cached: a record file repeats the same few descriptions and dispositions a great deal.
-    """
-    text, cite, raw = _charge_texts(description, statute, disposition)
-    normal, treatment = disposition_detail(raw)
-    return classify_charge(text, cite), normal, treatment
-
-
-@functools.lru_cache(maxsize=64)
-def _cached_bool(value: str) -> bool | None:
-    return _csv_bool(value, "")
-
-
-@functools.lru_cache(maxsize=4096)
 def _case_level(
     cells: tuple[str, ...],
 ) -> tuple[str | None, str | None, str | None, PersonInput, RecordStatus]:
     """The case-level cells (`_CASE_LEVEL` order), checked as `_case_from_rows` checks them.
 
-    Cached: every case of one person, and every case of the usual kind, repeats them.
+    `_CsvBatch.case_head` keeps the answer per distinct set of cells.
     """
     court, county, status, dob, expunged, pending, later = cells
     return (

@@ -153,6 +153,8 @@ def test_a_record_csv_gives_one_row_per_case(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open()))
     assert result.exit_code == 0, result.stderr
     assert list(rows[0]) == list(RESULT_COLUMNS)
+    cells = list(csv.reader(out.open()))
+    assert {len(row) for row in cells} == {len(RESULT_COLUMNS)}  # the empty error cell too
     assert [r["case_number"] for r in rows] == ["0B01234567", "114351015"]
     assert rows[0]["pardon_2024_status"] == "automatic"
     assert rows[0]["pardon_2024_eligible_on"] == "2024-06-17"
@@ -324,6 +326,8 @@ def _screen_csv(tmp: Path, rows: list[dict[str, str]], as_of: str) -> dict[str, 
     src = tmp / "records.csv"
     src.write_text(_csv(rows))
     result = run([str(src), "--as-of", as_of])
+    widths = {len(row) for row in csv.reader(io.StringIO(result.stdout))}
+    assert widths == {len(RESULT_COLUMNS)}, widths  # every cell written, the error's too
     return {r["case_number"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
 
 
