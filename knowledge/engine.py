@@ -36,7 +36,10 @@ from knowledge.rules import RULES, RULES_VERSION, Rule
 
 def note(key: str, **params: object) -> Note:
     """Build a reason or step note with parameters."""
-    return _shared_note(key, tuple(sorted(params.items(), key=lambda kv: kv[0])))
+    items = tuple(params.items())
+    if len(items) > 1:
+        items = tuple(sorted(items))  # by name: names are unique, so values are never compared
+    return _shared_note(key, items)
 
 
 # Notes are immutable, so equal ones are shared rather than rebuilt for every case.
@@ -164,8 +167,27 @@ _R_NO_CHARGES = _N("reason.no_charges")
 _P3 = RULES["petition_cannabis_possession"]
 _P5 = RULES["petition_non_conviction"]
 _P6 = RULES["petition_listed_conviction"]
+_P1 = RULES["auto_expungement_cannabis"]
+_P2 = RULES["auto_expungement_favorable"]
+_PARDON = RULES["pardon_2024"]
+_P7 = RULES["petition_pardoned"]
+_SHIELDING = RULES["shielding"]
+_SAO = RULES["sao_motion_to_vacate"]
+_JUVENILE = RULES["juvenile_expungement"]
+_P1_CHARGED_BEFORE = _P1.date("charged_before")
+_P1_DUE_BY = _P1.date("due_by")
+_P2_CIVIL_OFFENSE_BEFORE = _P2.date("civil_offense_before")
+_P2_FIRST_DAY = _P2.date("disposed_on_or_after")
+_P2_WAIT = _P2.number("wait_years") or 0
 _UNIT_RULE_EXCEPTION_FROM = _P3.date("unit_rule_exception_from")
+_COMPLETION_OF_SENTENCE_FROM = {
+    rule.id: rule.date("completion_of_sentence_from") for rule in (_P3, _P6)
+}
 _P5_WAIT = _P5.number("wait_years") or 0
+_PARDON_CHARGED_BEFORE = _PARDON.date("charged_before")
+_PARDON_SIGNED_ON = _PARDON.date("signed_on")
+_P7_DEADLINE_YEARS = _P7.number("deadline_years_after_pardon") or 0
+_SHIELDING_WAIT = _SHIELDING.number("wait_years") or 0
 _P5_BLOCKERS = frozenset({"guilty"}) | UNSURE_DISPOSITION
 _P3_NOW = (_N("step.file.cannabis"), _N("step.fee.cannabis"), _N("step.timeline"))
 _P5_NOW = (_N("step.file.non_conviction"), _N("step.fee.free"), _N("step.timeline"))
@@ -275,7 +297,7 @@ def _off(rule_id: str) -> PathwayResult:
 
 def _violation(acc: _Acc, rule: Rule, c: Charge, as_of: dt.date) -> None:
     # Abhishek I. (2022, S23) until SB 432 made "completion of the sentence" the clock (S18).
-    if as_of < rule.date("completion_of_sentence_from"):
+    if as_of < _COMPLETION_OF_SENTENCE_FROM[rule.id]:
         if c.probation_violation is True:
             acc.fails.append(_R_ABHISHEK)
         elif c.probation_violation is None:
@@ -289,7 +311,7 @@ def _violation(acc: _Acc, rule: Rule, c: Charge, as_of: dt.date) -> None:
 
 def auto_expungement_cannabis(case: _Case) -> PathwayResult:
     """Possession the only charge, charged before 2023-07-01: the State expunges (S10, S20)."""
-    rule = RULES["auto_expungement_cannabis"]
+    rule = _P1
     off = _not_in_force(rule, case)
     if off:
         return off
@@ -306,7 +328,7 @@ def auto_expungement_cannabis(case: _Case) -> PathwayResult:
         acc.unknown.append(_R_CATEGORY_UNKNOWN)
     elif "cannabis_civil_citation" in cats:
         acc.unknown.append(_N("reason.p1.civil_unsettled"))  # law file 7.7 [U]
-    cut = rule.date("charged_before")
+    cut = _P1_CHARGED_BEFORE
     for c in case.charges:
         when = c.offense_date
         if when is None:
@@ -316,7 +338,7 @@ def auto_expungement_cannabis(case: _Case) -> PathwayResult:
             acc.fails.append(note("reason.p1.charged_after", date=cut))
     if case.juvenile:
         acc.unknown.append(_N("reason.p1.juvenile_unsettled"))  # law file 7.7 [U]
-    due = rule.date("due_by")
+    due = _P1_DUE_BY
     if not acc.fails:
         acc.info.append(note("reason.p1.automatic", date=due))
         acc.steps.append(_N("step.p1.if_still_visible"))
@@ -328,7 +350,7 @@ def auto_expungement_cannabis(case: _Case) -> PathwayResult:
 
 def auto_expungement_favorable(case: _Case) -> PathwayResult:
     """Every charge acquitted, dismissed, not guilty or nolle: expunged 3 years later (S1)."""
-    rule = RULES["auto_expungement_favorable"]
+    rule = _P2
     off = _not_in_force(rule, case)
     if off:
         return off
@@ -340,7 +362,7 @@ def auto_expungement_favorable(case: _Case) -> PathwayResult:
         acc.unknown.append(_R_NO_CHARGES)
     if case.juvenile:
         acc.fails.append(_R_JUVENILE_ROUTE)
-    civil_cut = rule.date("civil_offense_before")
+    civil_cut = _P2_CIVIL_OFFENSE_BEFORE
     latest: dt.date | None = None
     dates_known = True
     for c in case.charges:
@@ -365,7 +387,7 @@ def auto_expungement_favorable(case: _Case) -> PathwayResult:
             dates_known = False
         elif latest is None or c.disposition_date > latest:
             latest = c.disposition_date
-    cut = rule.date("disposed_on_or_after")
+    cut = _P2_FIRST_DAY
     if not acc.fails and any(
         c.disposition_date is not None and c.disposition_date < cut for c in case.charges
     ):
@@ -375,7 +397,7 @@ def auto_expungement_favorable(case: _Case) -> PathwayResult:
         acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
     due = None
     if latest is not None and dates_known and not acc.fails:
-        due = add_years(latest, rule.number("wait_years") or 0)
+        due = add_years(latest, _P2_WAIT)
         acc.info.append(note("reason.p2.automatic", date=due))
         if due > case.as_of:
             acc.steps.append(_N("step.p2.file_early_with_waiver"))
@@ -593,7 +615,7 @@ def petition_listed_conviction(case: _Case) -> PathwayResult:
 
 def pardon_2024(case: _Case) -> PathwayResult:
     """Misdemeanor possession (guilty or PBJ) charged before 2023-01-01 (S12, S13, 9.1)."""
-    rule = RULES["pardon_2024"]
+    rule = _PARDON
     off = _not_in_force(rule, case)
     if off:
         return off
@@ -604,7 +626,7 @@ def pardon_2024(case: _Case) -> PathwayResult:
     ):
         return _fixed(rule.id, "reason.pardon.not_covered")
     acc = _Acc()
-    cut = rule.date("charged_before")
+    cut = _PARDON_CHARGED_BEFORE
     cats = case.categories
     covered: list[int] = []
     unsure = False
@@ -642,7 +664,7 @@ def pardon_2024(case: _Case) -> PathwayResult:
         else:
             unsure = True
             acc.unknown.append(_N("reason.pardon.para_only_unsettled"))  # 9.1 (d) [U]
-    signed = rule.date("signed_on")
+    signed = _PARDON_SIGNED_ON
     if covered:
         acc.fails.clear()
         acc.unknown.clear()
@@ -667,17 +689,14 @@ def pardon_2024(case: _Case) -> PathwayResult:
 
 def petition_pardoned(case: _Case, pardon: PathwayResult) -> PathwayResult:
     """One criminal act, not violent, fully pardoned: petition within 10 years (S2, S46)."""
-    rule = RULES["petition_pardoned"]
+    rule = _P7
     if pardon.status == "not_eligible" and case.pardoned is not True:
         return _fixed(rule.id, "reason.p7.needs_pardon")
     acc = _Acc()
     if case.pardoned is True or pardon.status in ("automatic", "already_done"):
         charges = pardon.charges
         if pardon.status == "automatic":
-            deadline = add_years(
-                RULES["pardon_2024"].date("signed_on"),
-                rule.number("deadline_years_after_pardon") or 0,
-            )
+            deadline = add_years(_PARDON_SIGNED_ON, _P7_DEADLINE_YEARS)
             if case.as_of > deadline:
                 acc.unknown.append(note("reason.p7.deadline_passed", date=deadline))
             else:
@@ -701,7 +720,7 @@ def petition_pardoned(case: _Case, pardon: PathwayResult) -> PathwayResult:
 
 def shielding(case: _Case) -> PathwayResult:
     """Listed convictions hidden 3 years after the sentence; once per lifetime (S31, S32)."""
-    rule = RULES["shielding"]
+    rule = _SHIELDING
     if case.juvenile:
         return _fixed(rule.id, "reason.juvenile_other_route")
     guilty = [c for c in case.charges if c.disposition == "guilty"]
@@ -711,7 +730,7 @@ def shielding(case: _Case) -> PathwayResult:
     acc = _Acc()
     if len(candidates) != len(guilty):
         acc.unknown.append(_N("reason.shield.other_convictions"))
-    wait = rule.number("wait_years") or 0
+    wait = _SHIELDING_WAIT
     for c in candidates:
         if c.category == "cannabis_possession":
             acc.info.append(_N("reason.shield.expungement_better"))
@@ -737,7 +756,7 @@ def shielding(case: _Case) -> PathwayResult:
 
 def sao_motion_to_vacate(case: _Case) -> PathwayResult:
     """Only the State files, on new evidence or integrity grounds; not a cannabis tool (S7)."""
-    rule = RULES["sao_motion_to_vacate"]
+    rule = _SAO
     off = _not_in_force(rule, case)
     if off:
         return off
@@ -761,7 +780,7 @@ def _sao(convicted: tuple[int, ...]) -> PathwayResult:
 
 def juvenile_expungement(case: _Case) -> PathwayResult:
     """Juvenile court records: 18+, 2 years since the last action, and more (S33)."""
-    rule = RULES["juvenile_expungement"]
+    rule = _JUVENILE
     if not case.juvenile and case.dob is None:
         return _fixed(rule.id, "reason.juv.not_juvenile")
     acc = _Acc()
@@ -1061,7 +1080,6 @@ def _side(day: dt.date, cutoffs: tuple[dt.date, ...]) -> int | dt.date:
 
 _OFFENSE_CUTOFFS = _cutoffs(OFFENSE_DATE_CUTOFFS)
 _DISPOSITION_CUTOFFS = _cutoffs(DISPOSITION_DATE_CUTOFFS)
-_P2_FIRST_DAY = RULES["auto_expungement_favorable"].date("disposed_on_or_after")
 _OLD_SENTENCE = 0
 _NEVER = dt.date.max
 _DECIDED: dict[Hashable, Decision] = {}

@@ -396,7 +396,7 @@ class _CellMemo:
         offense = self.date(row[col.offense_date])
         disposed = self.date(row[col.disposition_date])
         done = self.date(row[col.sentence_completed_on])
-        if kind is None or _BAD_DATE in (offense, disposed, done):
+        if kind is None or offense is _BAD_DATE or disposed is _BAD_DATE or done is _BAD_DATE:
             return None
         flags = self.flags
         flag = row[col.probation_violation]
@@ -535,7 +535,11 @@ class _CsvBatch:
         self.tails: dict[Hashable, str] = {}
         self.answers: dict[Hashable, tuple[Verdict, str]] = {}
         self.keys = KeyMaker(as_of)
-        self.heads: dict[tuple[str, ...], tuple[_CaseHead, CaseKeyHead]] = {}
+        # Per distinct set of case-level cells: the checked head, its part of the key, and a
+        # number for that part (unique in this batch: cheaper to hash than the part itself).
+        self.heads: dict[tuple[str, ...], tuple[_CaseHead, CaseKeyHead, int]] = {}
+        self.head_numbers: dict[CaseKeyHead, int] = {}
+        self.next_head_number = 0
         self.bad_heads: set[tuple[str, ...]] = set()
 
     def screen(self, case: _CsvCase) -> str | None:
@@ -545,10 +549,10 @@ class _CsvBatch:
         heads = self.heads.get(case.cells) or self.case_head(case.cells)
         if heads is None:
             return None
-        head, key_head = heads
+        head, key_head, head_number = heads
         checked = cast("list[ChargeFacts]", case.facts)
         key = self.keys.key(key_head, checked)
-        any_order = (key_head, _in_any_order(key[1]))
+        any_order = (head_number, _in_any_order(key[1]))
         row_key = (any_order, head.county, head.court)
         tail = self.tails.get(row_key)
         if tail is None:
@@ -565,7 +569,7 @@ class _CsvBatch:
             tail = _remember(self.tails, row_key, self.tail(head, *answer))
         return _csv_cell(case.number) + tail
 
-    def case_head(self, cells: tuple[str, ...]) -> tuple[_CaseHead, CaseKeyHead] | None:
+    def case_head(self, cells: tuple[str, ...]) -> tuple[_CaseHead, CaseKeyHead, int] | None:
         """The checked case-level cells and their part of the key; None if a cell is bad."""
         if cells in self.bad_heads:
             return None
@@ -577,7 +581,11 @@ class _CsvBatch:
         key_head = self.keys.head(
             head.court, head.county, head.case_status, head.person, head.record_status
         )
-        return _remember(self.heads, cells, (head, key_head))
+        number = self.head_numbers.get(key_head)
+        if number is None:  # never reused, so a number stands for one head even after eviction
+            number = _remember(self.head_numbers, key_head, self.next_head_number)
+            self.next_head_number += 1
+        return _remember(self.heads, cells, (head, key_head, number))
 
     def screen_or_explain(
         self,
@@ -700,6 +708,6 @@ _PLAIN_CELL = re.compile(r"[A-Za-z0-9 ._/-]+")
 
 def _csv_cell(value: str) -> str:
     """One cell as csv.writer writes it inside a row of several (quoted only when needed)."""
-    if not value or _PLAIN_CELL.fullmatch(value):
-        return value
+    if not value or value.isalnum() or _PLAIN_CELL.fullmatch(value):
+        return value  # letters and digits (any script) never need quoting
     return _csv_line([value])[:-1]
