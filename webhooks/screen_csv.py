@@ -303,31 +303,27 @@ def _header(reader: Iterator[list[str]], reporter: Reporter | None) -> _Columns 
     return _Columns(header)
 
 
-def _case_rows(
-    reader: Iterator[list[str]], col: _Columns, reporter: Reporter | None
-) -> Iterator[tuple[int, str, list[str]]]:
-    """(line number, case number, row) for every charge row; blank and bad lines skipped.
+def _case_number(
+    row: list[str], line_no: int, col: _Columns, reporter: Reporter | None
+) -> str | None:
+    """The case number of a charge row; None for a blank or bad line (reported, if asked).
 
-    Each row gets one empty cell appended, where absent columns point (see _Columns).
+    A charge row gets one empty cell appended, where absent columns point (see _Columns).
     """
     width = col.width
-    number_at = col.case_number
-    for line_no, row in enumerate(reader, start=2):
-        if len(row) != width:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if reporter:
-                reporter.bad(f"line {line_no}", "", f"has {len(row)} fields, expected {width}")
-            continue
-        if width == 1 and not row[0].strip():
-            continue
-        number = row[number_at].strip()
-        if not number:
-            if reporter:
-                reporter.bad(f"line {line_no}", "case_number", "is empty")
-            continue
-        row.append("")
-        yield line_no, number, row
+    if len(row) != width:
+        if row and (len(row) != 1 or row[0].strip()) and reporter:
+            reporter.bad(f"line {line_no}", "", f"has {len(row)} fields, expected {width}")
+        return None
+    if width == 1 and not row[0].strip():
+        return None
+    number = row[col.case_number].strip()
+    if not number:
+        if reporter:
+            reporter.bad(f"line {line_no}", "case_number", "is empty")
+        return None
+    row.append("")
+    return number
 
 
 class _CsvCase:
@@ -356,7 +352,12 @@ def _read_cases(lines: Iterable[str], reporter: Reporter) -> tuple[list[_CsvCase
     cases: dict[str, _CsvCase] = {}
     memo = _CellMemo()
     case_cells, charge_number = col.case_cells, col.charge_number
-    for _, number, row in _case_rows(reader, col, reporter):
+    line_no = 1
+    for row in reader:
+        line_no += 1
+        number = _case_number(row, line_no, col, reporter)
+        if number is None:
+            continue
         facts = memo.facts(row, col)
         case = cases.get(number)
         if case is None:
@@ -369,6 +370,7 @@ def _read_cases(lines: Iterable[str], reporter: Reporter) -> tuple[list[_CsvCase
 
 
 _BAD_DATE: Final = dt.date.min  # parse_date never returns it (years before 1900 are refused)
+_UNSEEN: Final = ("", "", False)  # not in the memo yet (no category is empty)
 
 
 class _CellMemo:
@@ -421,12 +423,13 @@ class _CellMemo:
         """Category, normalised disposition and treatment nolle; None if a cell is bad."""
         key = (description, statute, disposition)
         kinds = self.kinds
-        if key in kinds:
-            return kinds[key]
+        found = kinds.get(key, _UNSEEN)
+        if found is None or found[0]:  # a bad cell, or a category: seen before
+            return found
         try:
             text, cite, raw = _charge_texts(description, statute, disposition)
         except InputError:
-            found: tuple[str, str, bool] | None = None
+            found = None
         else:
             normal, treatment = disposition_detail(raw)
             found = (classify_charge(text, cite), normal, treatment)
@@ -459,8 +462,9 @@ def _rows_of(
     reader = csv.reader(lines)
     next(reader)  # the header, checked in the first pass
     found: dict[str, tuple[list[list[str]], list[int]]] = {}
-    for line_no, number, row in _case_rows(reader, col, None):
-        if number in wanted:
+    for line_no, row in enumerate(reader, start=2):
+        number = _case_number(row, line_no, col, None)
+        if number is not None and number in wanted:
             rows, numbers = found.setdefault(number, ([], []))
             rows.append(row)
             numbers.append(line_no)
