@@ -2,7 +2,7 @@
 
 Everything else is in pyproject.toml. The compiled modules (knowledge/compiled.py,
 COMPILED_SOURCES) are ordinary source files that pass mypy --strict; mypyc turns them into C
-extensions that screen a record file about 1.4x faster (docs/benchmarks.md, "Screening").
+extensions that screen a record file about 1.45x faster (docs/benchmarks.md, "Screening").
 Without a C compiler, or with RECORDCHECK_PURE_PYTHON=1, the package installs as plain Python
 and gives the same answers, only slower. The build records the hash of each compiled source,
 so an edit made after it is reported rather than silently shadowed by the old C.

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from knowledge.compiled import running_compiled  # noqa: E402
 from webhooks.screen_cli import CSV_COLUMNS, screen  # noqa: E402
 
 AS_OF = "2026-11-25"
@@ -130,6 +131,9 @@ def main() -> None:
             screened_cases = sum(1 for _ in fh) - 1
     parse_rate = rows / parse_s
     screen_rate = rows / screen_s
+    compiled = running_compiled()
+    build = f"compiled with mypyc ({', '.join(compiled)})" if compiled else "plain Python"
+    print(f"screening code: {build}")
     print(f"charges: {rows:,} in {cases:,} cases ({screened_cases:,} result rows)")
     print(f"(a) csv.DictReader parse: {parse_s:.3f} s = {parse_rate:,.0f} charges/s")
     print(f"(b) recordcheck screen:   {screen_s:.3f} s = {screen_rate:,.0f} charges/s")
