@@ -2,7 +2,7 @@
 
 Run (needs Debian's wrk: ``apt-get install -y wrk``):
 
-    .venv/bin/python bench/webhooks.py [--duration 10] [--connections 32] [--senders 3000]
+    .venv/bin/python bench/webhooks.py [--duration 10] [--connections 32] [--senders 6000]
                                        [--postgres URL | --no-postgres] [--no-sqlite]
 
 For each database (a fresh, migrated SQLite file; a fresh PostgreSQL database when reachable)
@@ -119,7 +119,7 @@ def _free_port() -> int:
 class Gunicorn:
     """gunicorn with the Procfile's settings, on 127.0.0.1, until stopped."""
 
-    def __init__(self, app_spec: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, app_spec: str, env: dict[str, str], log: Path, threads: int = 4) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("wb")
@@ -134,7 +134,7 @@ class Gunicorn:
                 "--workers",
                 os.environ.get("WEB_CONCURRENCY", "2"),
                 "--threads",
-                "4",
+                str(threads),
                 "--timeout",
                 "30",
                 "--bind",
@@ -371,7 +371,7 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
         "REDIS_URL": "",
     }
 
-    bare = Gunicorn("bench.webhooks:bare_app()", env, work / "gunicorn-bare.log")
+    bare = Gunicorn("bench.webhooks:bare_app()", env, work / "gunicorn-bare.log", args.threads)
     try:
         run_wrk(bare.url, bare_script, 2, args.connections)  # warm-up
         bare_result = run_wrk(bare.url, bare_script, args.duration, args.connections)
@@ -382,14 +382,16 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
         connection.execute(
             text("CREATE TABLE bench_floor (sid VARCHAR(64) PRIMARY KEY, body VARCHAR(2000))")
         )
-    floor = Gunicorn("bench.webhooks:floor_app()", env, work / f"gunicorn-floor-{label}.log")
+    floor = Gunicorn(
+        "bench.webhooks:floor_app()", env, work / f"gunicorn-floor-{label}.log", args.threads
+    )
     try:
         run_wrk(floor.url, bare_script, 2, args.connections)  # warm-up
         floor_result = run_wrk(floor.url, bare_script, args.duration, args.connections)
     finally:
         floor.stop()
 
-    real = Gunicorn("webhooks.app:create_app()", env, work / f"gunicorn-{label}.log")
+    real = Gunicorn("webhooks.app:create_app()", env, work / f"gunicorn-{label}.log", args.threads)
     try:
         started = time.perf_counter()
         seed(real.url, senders)
@@ -431,7 +433,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--senders", type=int, default=3000)
+    parser.add_argument("--senders", type=int, default=6000)
+    parser.add_argument(
+        "--threads", type=int, default=4, help="gunicorn threads per worker (Procfile: 4)"
+    )
     default_postgres = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", default_postgres)
@@ -442,8 +447,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
 
+    workers = os.environ.get("WEB_CONCURRENCY", "2")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '2')} x 4 threads")  # fmt: skip
+          f"WEB_CONCURRENCY={workers} x {args.threads} threads")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="rc-bench-") as tmp:
         work = Path(tmp)
         if not args.no_sqlite:
