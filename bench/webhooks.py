@@ -2,12 +2,13 @@
 
 Run (needs Debian's wrk: ``apt-get install -y wrk``):
 
-    .venv/bin/python bench/webhooks.py [--duration 10] [--connections 32] [--senders 6000]
+    .venv/bin/python bench/webhooks.py [--rounds 3] [--duration 5] [--connections 32]
+                                       [--senders 6000] [--threads 4]
                                        [--postgres URL | --no-postgres] [--no-sqlite]
 
 For each database (a fresh, migrated SQLite file; a fresh PostgreSQL database when reachable)
-it starts gunicorn with the Procfile's settings (gthread, WEB_CONCURRENCY=2 workers, 4
-threads, timeout 30) three times, and drives each with ``wrk -t2 -c32``:
+it starts three gunicorns with the Procfile's settings (gthread, WEB_CONCURRENCY=2 workers, 4
+threads, timeout 30) side by side:
 
 - bare: a Flask app whose ``POST /sms/twilio`` returns a fixed TwiML reply (no signature
   check, no database): the baseline measured in the same run;
@@ -17,12 +18,13 @@ threads, timeout 30) three times, and drives each with ``wrk -t2 -c32``:
   many distinct senders, each already in a conversation (seeded over HTTP before the run).
   Every request has its own MessageSid and advances its sender's conversation.
 
-It prints requests/s, p50 and p99 latency and errors for each, the ratios real/bare and
-floor/bare, and
-checks after the run that no message was lost or applied twice: every 2xx response has its
-processed-message row, and each sender's conversation version moved exactly once per
-processed message. Targets (issue #6): ratio >= 0.4, p99 < 50 ms at 32 connections, zero
-errors, zero lost or double-applied messages.
+It drives them in turn with ``wrk -t2 -c32``, round after round (bare, floor, real; bare,
+floor, real; ...), so that each round's ratio compares runs seconds apart on a shared machine
+whose speed drifts. It prints each round's requests/s and p99, the medians and the median
+ratios real/bare and floor/bare, and checks after the run that no message was lost or applied
+twice: every 2xx response has its processed-message row, and each sender's conversation
+version moved exactly once per processed message. Targets (issue #6): ratio >= 0.4, p99 < 50
+ms at 32 connections, zero errors, zero lost or double-applied messages.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -244,18 +247,19 @@ def _lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_real_script(path: Path, senders: list[str]) -> list[str]:
-    """A wrk script walking pre-signed requests, round by round; returns their MessageSids.
+def prepare_requests(senders: list[str]) -> list[tuple[str, str, str]]:
+    """(MessageSid, signature, body) for every sender's every word, word by word."""
+    return [_signed(sender, word) for word in SCRIPT for sender in senders]
+
+
+def write_real_script(path: Path, requests: list[tuple[str, str, str]]) -> None:
+    """A wrk script walking these pre-signed requests in order, each sent once.
 
     Each wrk thread takes every other request (its own Lua state), so no request is sent twice.
     """
-    sids: list[str] = []
     lines = ["local reqs = {"]
-    for word in SCRIPT:
-        for sender in senders:
-            sid, signature, body = _signed(sender, word)
-            sids.append(sid)
-            lines.append(f"{{{_lua_string(signature)},{_lua_string(body)}}},")
+    for _, signature, body in requests:
+        lines.append(f"{{{_lua_string(signature)},{_lua_string(body)}}},")
     lines.append("}")
     lines.append(
         f"""
@@ -280,7 +284,6 @@ end
 """
     )
     path.write_text("\n".join(lines))
-    return sids
 
 
 def write_bare_script(path: Path, senders: list[str]) -> None:
@@ -320,7 +323,13 @@ def seed(url: str, senders: list[str]) -> None:
         list(pool.map(one, senders))
 
 
-def verify(database_url: str, senders: list[str], sids: list[str], result: WrkResult) -> str:
+def verify(
+    database_url: str,
+    senders: list[str],
+    sids: list[str],
+    results: list[WrkResult],
+    exhausted: bool,
+) -> str:
     """Count lost and double-applied messages; return a one-line verdict."""
     from db.identity import sender_hash
 
@@ -342,8 +351,7 @@ def verify(database_url: str, senders: list[str], sids: list[str], result: WrkRe
     double = sum(
         1 for h in hashes if versions.get(h, 0) - 1 != per_sender.get(h, 0)
     )  # seeded "hi" is version 1
-    sent_ok = result.requests - result.non_2xx
-    exhausted = result.requests > len(sids)
+    sent_ok = sum(r.requests - r.non_2xx for r in results)
     lost = max(0, sent_ok - len(in_run)) if not exhausted else -1
     in_flight = len(in_run) - sent_ok
     return (
@@ -353,14 +361,28 @@ def verify(database_url: str, senders: list[str], sids: list[str], result: WrkRe
     )
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
 def bench_backend(label: str, database_url: str, args: argparse.Namespace, work: Path) -> None:
+    """Bare, floor and real side by side, driven in turn for `args.rounds` rounds.
+
+    Interleaving cancels most of the drift of a shared machine (other jobs come and go): each
+    round's ratio compares runs a few seconds apart, and the medians are reported.
+    """
     from db.migrate import upgrade
 
     upgrade(database_url)
     senders = [f"+1410{n:07d}" for n in range(args.senders)]
-    real_script = work / f"real-{label}.lua"
+    requests = prepare_requests(senders)
+    sids = [sid for sid, _, _ in requests]
+    chunk = -(-len(requests) // args.rounds)
+    real_scripts = []
+    for i in range(args.rounds):
+        real_scripts.append(work / f"real-{label}-{i}.lua")
+        write_real_script(real_scripts[-1], requests[i * chunk : (i + 1) * chunk])
     bare_script = work / "bare.lua"
-    sids = write_real_script(real_script, senders)
     write_bare_script(bare_script, senders)
     env = {
         "DATABASE_URL": database_url,
@@ -370,68 +392,86 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
         "RECORDCHECK_SECRET_KEY": "bench-secret-key",
         "REDIS_URL": "",
     }
-
-    bare = Gunicorn("bench.webhooks:bare_app()", env, work / "gunicorn-bare.log", args.threads)
-    try:
-        run_wrk(bare.url, bare_script, 2, args.connections)  # warm-up
-        bare_result = run_wrk(bare.url, bare_script, args.duration, args.connections)
-    finally:
-        bare.stop()
-
     with create_engine(database_url).begin() as connection:
         connection.execute(
             text("CREATE TABLE bench_floor (sid VARCHAR(64) PRIMARY KEY, body VARCHAR(2000))")
         )
-    floor = Gunicorn(
-        "bench.webhooks:floor_app()", env, work / f"gunicorn-floor-{label}.log", args.threads
-    )
+    servers: list[Gunicorn] = []
     try:
-        run_wrk(floor.url, bare_script, 2, args.connections)  # warm-up
-        floor_result = run_wrk(floor.url, bare_script, args.duration, args.connections)
-    finally:
-        floor.stop()
-
-    real = Gunicorn("webhooks.app:create_app()", env, work / f"gunicorn-{label}.log", args.threads)
-    try:
+        for name, spec in (
+            ("bare", "bench.webhooks:bare_app()"),
+            ("floor", "bench.webhooks:floor_app()"),
+            ("real", "webhooks.app:create_app()"),
+        ):
+            log = work / f"gunicorn-{name}-{label}.log"
+            servers.append(Gunicorn(spec, env, log, args.threads))
+        bare, floor, real = servers
         started = time.perf_counter()
         seed(real.url, senders)
         seeded = time.perf_counter() - started
-        real_result = run_wrk(real.url, real_script, args.duration, args.connections)
+        run_wrk(bare.url, bare_script, 2, args.connections)  # warm-up
+        run_wrk(floor.url, bare_script, 2, args.connections)
+        runs: dict[str, list[WrkResult]] = {"bare": [], "floor": [], "real": []}
+        exhausted = False  # a round sent more requests than were prepared for it
+        for i in range(args.rounds):
+            runs["bare"].append(run_wrk(bare.url, bare_script, args.duration, args.connections))
+            runs["floor"].append(run_wrk(floor.url, bare_script, args.duration, args.connections))
+            real_run = run_wrk(real.url, real_scripts[i], args.duration, args.connections)
+            runs["real"].append(real_run)
+            exhausted = exhausted or real_run.requests > len(requests[i * chunk : (i + 1) * chunk])
     finally:
-        real.stop()
-    verdict = verify(database_url, senders, sids, real_result)
+        for server in servers:
+            server.stop()
+    verdict = verify(database_url, senders, sids, runs["real"], exhausted)
+    _report(label, args, seeded, runs, verdict)
 
-    ratio = real_result.rps / bare_result.rps if bare_result.rps else 0.0
-    print(f"\n== {label}: {args.senders} senders seeded in {seeded:.1f}s, "
-          f"wrk -t{WRK_THREADS} -c{args.connections} -d{args.duration}s")  # fmt: skip
-    print(f"{'endpoint':<28}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    rows = (
-        ("bare Flask TwiML", bare_result),
-        ("floor: TwiML + 1 INSERT", floor_result),
-        ("real /sms/twilio", real_result),
+
+def _report(
+    label: str,
+    args: argparse.Namespace,
+    seeded: float,
+    runs: dict[str, list[WrkResult]],
+    verdict: str,
+) -> None:
+    ratios = [
+        r.rps / b.rps if b.rps else 0.0 for r, b in zip(runs["real"], runs["bare"], strict=True)
+    ]
+    floors = [
+        f.rps / b.rps if b.rps else 0.0 for f, b in zip(runs["floor"], runs["bare"], strict=True)
+    ]
+    print(f"\n== {label}: {args.senders} senders seeded in {seeded:.1f}s; {args.rounds} rounds "
+          f"of bare, floor, real, each wrk -t{WRK_THREADS} -c{args.connections} "
+          f"-d{args.duration}s")  # fmt: skip
+    header = (
+        f"{'round':<7}" + "".join(f"{n + ' req/s (p99 ms)':>26}" for n in runs) + "  real/bare"
     )
-    for name, result in rows:
-        print(
-            f"{name:<28}{result.rps:>12.0f}{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}"
-            f"{result.errors:>8}"
-        )
+    print(header)
+    for i, ratio in enumerate(ratios):
+        cells = "".join(f"{f'{runs[n][i].rps:.0f} ({runs[n][i].p99_ms:.1f})':>26}" for n in runs)
+        print(f"{i + 1:<7}{cells}{ratio:>11.2f}")
+    real = runs["real"]
+    p99 = _median([r.p99_ms for r in real])
+    errors = sum(r.errors for r in real)
+    ratio = _median(ratios)
+    print(f"median: real {_median([r.rps for r in real]):.0f} req/s, p50 "
+          f"{_median([r.p50_ms for r in real]):.1f} ms, p99 {p99:.1f} ms (worst round "
+          f"{max(r.p99_ms for r in real):.1f} ms), errors {errors}; ratio real/bare {ratio:.2f}, "
+          f"floor/bare {_median(floors):.2f} (the most any webhook that stores each message "
+          f"reaches here)")  # fmt: skip
+    print(f"check: {verdict}")
     targets = [
         ("ratio >= 0.4", ratio >= 0.4),
-        ("p99 < 50 ms", real_result.p99_ms < 50),
-        ("zero errors", real_result.errors == 0),
+        ("p99 < 50 ms", p99 < 50),
+        ("zero errors", errors == 0),
         ("nothing lost or applied twice", " lost 0;" in verdict and verdict.endswith(" 0")),
     ]
-    floor_ratio = floor_result.rps / bare_result.rps if bare_result.rps else 0.0
-    print(f"ratio real/bare: {ratio:.2f} (floor/bare {floor_ratio:.2f}: the most any webhook "
-          f"that stores each message reaches here; real/floor "
-          f"{real_result.rps / floor_result.rps if floor_result.rps else 0:.2f})")  # fmt: skip
-    print(f"check: {verdict}")
     print("targets: " + ", ".join(f"{name} {'MET' if ok else 'NOT MET'}" for name, ok in targets))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="bare, floor, real in turn")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--senders", type=int, default=6000)
     parser.add_argument(
