@@ -377,11 +377,11 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
     senders = [f"+1410{n:07d}" for n in range(args.senders)]
     requests = prepare_requests(senders)
     sids = [sid for sid, _, _ in requests]
-    chunk = -(-len(requests) // args.rounds)
-    real_scripts = []
-    for i in range(args.rounds):
-        real_scripts.append(work / f"real-{label}-{i}.lua")
-        write_real_script(real_scripts[-1], requests[i * chunk : (i + 1) * chunk])
+    size = -(-len(requests) // args.rounds)
+    chunks = [requests[i * size : (i + 1) * size] for i in range(args.rounds)]
+    real_scripts = [work / f"real-{label}-{i}.lua" for i in range(args.rounds)]
+    for script, chunk in zip(real_scripts, chunks, strict=True):
+        write_real_script(script, chunk)
     bare_script = work / "bare.lua"
     write_bare_script(bare_script, senders)
     env = {
@@ -418,7 +418,7 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
             runs["floor"].append(run_wrk(floor.url, bare_script, args.duration, args.connections))
             real_run = run_wrk(real.url, real_scripts[i], args.duration, args.connections)
             runs["real"].append(real_run)
-            exhausted = exhausted or real_run.requests > len(requests[i * chunk : (i + 1) * chunk])
+            exhausted = exhausted or real_run.requests > len(chunks[i])
     finally:
         for server in servers:
             server.stop()

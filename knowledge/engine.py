@@ -1099,13 +1099,13 @@ def _live_after_waits(as_of: dt.date, waits: Sequence[Wait]) -> dt.date:
     return day
 
 
-@functools.lru_cache(maxsize=1024)
 def live_from(
     as_of: dt.date, category: str | None = None, disposition: str | None = None
 ) -> tuple[dt.date, dt.date]:
     """First disposition date and first sentence date that can still matter on `as_of`.
 
-    For a charge of the given kind; without one, for any charge (juvenile court).
+    For a charge of the given kind; without one, for any charge (juvenile court). Not cached:
+    KeyMaker keeps the answer for each kind.
     """
     if category is None or disposition is None:
         return (
@@ -1132,13 +1132,11 @@ def live_from(
     )
 
 
-@functools.lru_cache(maxsize=65536)
 def offense_side(day: dt.date) -> int | dt.date:
     """An offense date as the rules see it: its side of each offense cut-off."""
     return _side(day, _OFFENSE_CUTOFFS)
 
 
-@functools.lru_cache(maxsize=65536)
 def disposition_side(day: dt.date) -> int | dt.date:
     """An old disposition date as the rules see it: its side of each disposition cut-off."""
     return _side(day, _DISPOSITION_CUTOFFS)

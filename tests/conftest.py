@@ -60,13 +60,11 @@ def pytest_report_header() -> list[str]:
         if compiled
         else "plain Python (no compiled modules)"
     )
+    databases = "SQLite only (PostgreSQL not reachable; set TEST_DATABASE_URL)"
     if POSTGRES_SERVER:
         where = make_url(POSTGRES_SERVER).render_as_string(hide_password=True)
-        return [f"database tests: SQLite and PostgreSQL ({where})", f"screening code: {code}"]
-    return [
-        "database tests: SQLite only (PostgreSQL not reachable; set TEST_DATABASE_URL)",
-        f"screening code: {code}",
-    ]
+        databases = f"SQLite and PostgreSQL ({where})"
+    return [f"database tests: {databases}", f"screening code: {code}"]
 
 
 @pytest.fixture(scope="session")

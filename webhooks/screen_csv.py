@@ -21,7 +21,7 @@ from typing import IO, Final, NamedTuple, TypeVar, cast
 from knowledge import PATHWAY_IDS, InputError
 from knowledge import screen as run_screen
 from knowledge.classify import classify_charge, disposition_detail
-from knowledge.engine import CaseFacts, CaseKeyHead, ChargeFacts, KeyMaker, decide
+from knowledge.engine import CaseFacts, CaseKeyHead, ChargeFacts, decide, key_maker
 from knowledge.model import (
     COURTS,
     CaseInput,
@@ -538,7 +538,7 @@ class _CsvBatch:
         self.head = f",{self.as_of_text},{_csv_cell(RULES_VERSION)}"
         self.tails: dict[Hashable, str] = {}
         self.answers: dict[Hashable, tuple[Verdict, str]] = {}
-        self.keys = KeyMaker(as_of)
+        self.keys = key_maker(as_of)
         # Per distinct set of case-level cells: the checked head, its part of the key, and a
         # number for that part (unique in this batch: cheaper to hash than the part itself).
         self.heads: dict[tuple[str, ...], tuple[_CaseHead, CaseKeyHead, int]] = {}
