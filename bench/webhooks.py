@@ -21,7 +21,12 @@ threads, timeout 30) side by side:
 It drives them in turn with ``wrk -t2 -c32``, round after round (bare, floor, real; bare,
 floor, real; ...), so that each round's ratio compares runs seconds apart on a shared machine
 whose speed drifts. It prints each round's requests/s and p99, the medians and the median
-ratios real/bare and floor/bare, and checks after the run that no message was lost or applied
+ratios real/bare and floor/bare. It also prints the CPU each request cost the server side
+(the gunicorn workers, plus every PostgreSQL server process on PostgreSQL), read from
+/proc before and after each run: other tenants slow a run down but do not add to these
+processes' CPU time, so the CPU ratio bare/real (what the throughput ratio would be on a
+machine the service had to itself, CPU-bound) compares runs across minutes and sessions.
+It checks after the run that no message was lost or applied
 twice: every 2xx response has its processed-message row, and each sender's conversation
 version moved exactly once per processed message. Targets (issue #6): ratio >= 0.4, p99 < 50
 ms at 32 connections, zero errors, zero lost or double-applied messages.
@@ -176,6 +181,51 @@ class WrkResult:
     p99_ms: float
     errors: int
     non_2xx: int
+    #: Server-side CPU per request (gunicorn workers, and PostgreSQL's processes), in ms.
+    cpu_ms: float = 0.0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name, or None if it has exited."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def server_pids(master: int, postgres: bool) -> list[int]:
+    """The gunicorn master and its workers, and on PostgreSQL every server process."""
+    pids = [master]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields is None:
+            continue
+        if int(fields[1]) == master:  # ppid: a worker of this gunicorn
+            pids.append(int(entry.name))
+        elif postgres:
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm.startswith("postgres"):
+                pids.append(int(entry.name))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time these processes have used so far."""
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
 
 
 _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -188,7 +238,10 @@ def _ms(value: str) -> float:
     return float(match.group(1)) * _UNIT[match.group(2)]
 
 
-def run_wrk(url: str, script: Path, duration: int, connections: int) -> WrkResult:
+def run_wrk(
+    url: str, script: Path, duration: int, connections: int, pids: list[int] | None = None
+) -> WrkResult:
+    cpu_before = cpu_seconds(pids or [])
     out = subprocess.run(
         [
             "wrk",
@@ -216,7 +269,8 @@ def run_wrk(url: str, script: Path, duration: int, connections: int) -> WrkResul
     non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     non_2xx = int(non_2xx_match.group(1)) if non_2xx_match else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return WrkResult(int(requests), rps, _ms(p50), _ms(p99), errors + non_2xx, non_2xx)
+    cpu_ms = (cpu_seconds(pids or []) - cpu_before) * 1000 / max(int(requests), 1)
+    return WrkResult(int(requests), rps, _ms(p50), _ms(p99), errors + non_2xx, non_2xx, cpu_ms)
 
 
 def _form(sender: str, body: str, sid: str) -> dict[str, str]:
@@ -411,12 +465,21 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
         seeded = time.perf_counter() - started
         run_wrk(bare.url, bare_script, 2, args.connections)  # warm-up
         run_wrk(floor.url, bare_script, 2, args.connections)
+        postgres = label == "postgresql"
+        pids = {
+            name: server_pids(server.process.pid, postgres and name != "bare")
+            for name, server in zip(("bare", "floor", "real"), servers, strict=True)
+        }
         runs: dict[str, list[WrkResult]] = {"bare": [], "floor": [], "real": []}
         exhausted = False  # a round sent more requests than were prepared for it
+        duration, connections = args.duration, args.connections
         for i in range(args.rounds):
-            runs["bare"].append(run_wrk(bare.url, bare_script, args.duration, args.connections))
-            runs["floor"].append(run_wrk(floor.url, bare_script, args.duration, args.connections))
-            real_run = run_wrk(real.url, real_scripts[i], args.duration, args.connections)
+            bare_run = run_wrk(bare.url, bare_script, duration, connections, pids["bare"])
+            runs["bare"].append(bare_run)
+            runs["floor"].append(
+                run_wrk(floor.url, bare_script, duration, connections, pids["floor"])
+            )
+            real_run = run_wrk(real.url, real_scripts[i], duration, connections, pids["real"])
             runs["real"].append(real_run)
             exhausted = exhausted or real_run.requests > len(chunks[i])
     finally:
@@ -443,11 +506,16 @@ def _report(
           f"of bare, floor, real, each wrk -t{WRK_THREADS} -c{args.connections} "
           f"-d{args.duration}s")  # fmt: skip
     header = (
-        f"{'round':<7}" + "".join(f"{n + ' req/s (p99 ms)':>26}" for n in runs) + "  real/bare"
+        f"{'round':<7}"
+        + "".join(f"{n + ' req/s (p99 ms) cpu ms':>34}" for n in runs)
+        + "  real/bare"
     )
     print(header)
     for i, ratio in enumerate(ratios):
-        cells = "".join(f"{f'{runs[n][i].rps:.0f} ({runs[n][i].p99_ms:.1f})':>26}" for n in runs)
+        cells = "".join(
+            f"{f'{runs[n][i].rps:.0f} ({runs[n][i].p99_ms:.1f}) {runs[n][i].cpu_ms:.3f}':>34}"
+            for n in runs
+        )
         print(f"{i + 1:<7}{cells}{ratio:>11.2f}")
     real = runs["real"]
     p99 = _median([r.p99_ms for r in real])
@@ -458,6 +526,11 @@ def _report(
           f"{max(r.p99_ms for r in real):.1f} ms), errors {errors}; ratio real/bare {ratio:.2f}, "
           f"floor/bare {_median(floors):.2f} (the most any webhook that stores each message "
           f"reaches here)")  # fmt: skip
+    cpu = {name: _median([r.cpu_ms for r in results]) for name, results in runs.items()}
+    cpu_ratio = cpu["bare"] / cpu["real"] if cpu["real"] else 0.0
+    print(f"server CPU per request (median): bare {cpu['bare']:.3f} ms, floor "
+          f"{cpu['floor']:.3f} ms, real {cpu['real']:.3f} ms; CPU ratio bare/real "
+          f"{cpu_ratio:.2f} (the throughput ratio on a machine of its own)")  # fmt: skip
     print(f"check: {verdict}")
     targets = [
         ("ratio >= 0.4", ratio >= 0.4),

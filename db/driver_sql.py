@@ -8,13 +8,23 @@ once per dialect, and each call converts parameters and results with the same ty
 SQLAlchemy would use, then runs on the session's own DBAPI connection, inside the session's
 transaction. Driver errors are re-raised as SQLAlchemy's exceptions (``OperationalError``,
 ``IntegrityError``), and a dropped connection is invalidated, exactly as SQLAlchemy does.
+
+On PostgreSQL (psycopg) the statement goes one level lower still: prepared once per server
+connection and run with libpq's ``exec_prepared``, its parameters and rows converted by
+psycopg's own adapters (a ``Transformer`` on the connection), so the values are exactly what a
+psycopg cursor would send and return. psycopg's cursor layer costs about 90 µs of CPU per
+statement on top of the round trip (docs/benchmarks.md, "Webhooks"); libpq releases the GIL
+while it waits, like psycopg does. The transaction is psycopg's: a ``BEGIN`` is sent first
+when none is open, exactly as psycopg would, and ``commit``/``rollback`` stay the session's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -39,6 +49,29 @@ class _ForDialect:
     required: frozenset[str]
     binds: tuple[tuple[str, Processor], ...]
     results: tuple[Processor | None, ...]
+    #: The same statement for libpq (``$1`` placeholders), on psycopg only.
+    libpq: _Prepared | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement as libpq prepares it: a name, ``$n`` SQL and the parameter order."""
+
+    name: bytes
+    sql: bytes
+    positions: tuple[str, ...]
+
+
+@dataclass
+class _PgConnectionState:
+    """What one psycopg connection has prepared, and its parameter/row converter."""
+
+    transformer: Any
+    prepared: set[bytes] = field(default_factory=set)
+
+
+#: Per psycopg connection (weak: a closed or invalidated connection takes its entry along).
+_pg_states: weakref.WeakKeyDictionary[Any, _PgConnectionState] = weakref.WeakKeyDictionary()
 
 
 def _compile(
@@ -52,6 +85,7 @@ def _compile(
             binds.append((name, processor))
     positions = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[attr-defined]
     return _ForDialect(
+        libpq=_for_libpq(statement, dialect),
         sql=compiled.string,
         positions=positions,
         defaults=dict(compiled.params),
@@ -64,6 +98,20 @@ def _compile(
         results=tuple(
             t.dialect_impl(dialect).result_processor(dialect, None) for t in result_types
         ),
+    )
+
+
+def _for_libpq(statement: Executable, dialect: Dialect) -> _Prepared | None:
+    """The statement compiled with ``$n`` placeholders, for psycopg connections only."""
+    if dialect.driver != "psycopg":
+        return None
+    numbered = type(dialect)(paramstyle="numeric_dollar")  # type: ignore[call-arg]
+    compiled: Compiled = statement.compile(dialect=numbered)  # type: ignore[attr-defined]
+    sql = compiled.string.encode()
+    return _Prepared(
+        name=b"rc_" + hashlib.sha1(sql, usedforsecurity=False).hexdigest()[:16].encode(),
+        sql=sql,
+        positions=tuple(compiled.positiontup),  # type: ignore[attr-defined]
     )
 
 
@@ -101,13 +149,20 @@ class DriverStatement:
         values = {**compiled.defaults, **params}
         for name, processor in compiled.binds:
             values[name] = processor(values.get(name))
-        arguments: Any = (
-            values if compiled.positions is None else tuple(values[n] for n in compiled.positions)
-        )
-        fairy = connection.connection
+        driver = connection.connection.driver_connection
+        arguments: Any
         try:
-            cursor = fairy.driver_connection.execute(compiled.sql, arguments)  # type: ignore[union-attr]
-            fetched = cursor.fetchall() if cursor.description else []
+            if compiled.libpq is not None and _libpq_ready(driver):
+                arguments = [values[n] for n in compiled.libpq.positions]
+                fetched: Sequence[Any] = _run_libpq(driver, compiled.libpq, arguments)
+            else:
+                arguments = (
+                    values
+                    if compiled.positions is None
+                    else tuple(values[n] for n in compiled.positions)
+                )
+                cursor = driver.execute(compiled.sql, arguments)  # type: ignore[union-attr]
+                fetched = cursor.fetchall() if cursor.description else []
         except connection.dialect.loaded_dbapi.Error as error:
             raise _wrapped(connection, compiled.sql, arguments, error) from error
         if not any(compiled.results):
@@ -128,6 +183,59 @@ class DriverStatement:
     def run(self, connection: Connection, params: Mapping[str, Any]) -> None:
         """Execute a statement that returns nothing."""
         self.rows(connection, params)
+
+
+def _libpq_ready(driver: Any) -> bool:
+    """True when libpq can run the statement as psycopg would: an open connection, not in
+    pipeline mode, starting transactions with a plain ``BEGIN`` (no isolation options)."""
+    return bool(
+        not driver.closed
+        and driver.pgconn.pipeline_status == 0
+        and (
+            driver.autocommit
+            or (driver.isolation_level, driver.read_only, driver.deferrable) == (None, None, None)
+        )
+    )
+
+
+def _run_libpq(driver: Any, prepared: _Prepared, arguments: Sequence[Any]) -> Sequence[Any]:
+    """Run a prepared statement in the connection's transaction; rows as psycopg loads them."""
+    from psycopg import pq
+    from psycopg.adapt import PyFormat, Transformer
+
+    with driver.lock:
+        pgconn = driver.pgconn
+        state = _pg_states.get(driver)
+        if state is None:
+            state = _pg_states[driver] = _PgConnectionState(Transformer(driver))
+        if not driver.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE:
+            _checked(driver, pgconn.exec_(b"BEGIN"))
+        if prepared.name not in state.prepared:
+            _checked(driver, pgconn.prepare(prepared.name, prepared.sql))
+            state.prepared.add(prepared.name)
+        transformer = state.transformer
+        # Text parameters: the server reads each with the type its placeholder was cast to.
+        values = transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
+        result = _checked(driver, pgconn.exec_prepared(prepared.name, values))
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            return []
+        transformer.set_pgresult(result)
+        rows: list[Any] = transformer.load_rows(0, result.ntuples, tuple)
+        transformer.set_pgresult(None)
+        return rows
+
+
+def _checked(driver: Any, result: Any) -> Any:
+    """The result, or psycopg's exception for it (a lost connection is ``OperationalError``)."""
+    from psycopg import errors, pq
+
+    if result.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        return result
+    if driver.pgconn.status == pq.ConnStatus.BAD:
+        raise errors.OperationalError("the connection to the server was lost")
+    if result.status == pq.ExecStatus.FATAL_ERROR:
+        raise errors.error_from_result(result, encoding=driver.info.encoding)
+    raise errors.InternalError(f"unexpected result status {pq.ExecStatus(result.status).name}")
 
 
 def _wrapped(connection: Connection, sql: str, arguments: Any, error: Any) -> StatementError:
