@@ -62,18 +62,27 @@ def writer_turn(session: Session) -> Iterator[None]:
     between tries, so under load a message can wait hundreds of milliseconds for a lock that
     was free most of that time. Writers that take their turn here block in the kernel instead
     and the next one starts as soon as the previous one ends. Wrap the whole transaction
-    (commit or rollback inside). PostgreSQL locks rows, so this does nothing there.
+    (commit or rollback inside). A turn taken inside a turn of the same thread is part of it.
+    PostgreSQL locks rows, so this does nothing there.
     """
     bind = session.get_bind()
     database = bind.engine.url.database
     if bind.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    descriptor = _turn_file(database + "-writer.lock")
+    path = database + "-writer.lock"
+    held: set[str] = getattr(_turn_files, "held", None) or set()
+    _turn_files.held = held
+    if path in held:
+        yield
+        return
+    descriptor = _turn_file(path)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
+    held.add(path)
     try:
         yield
     finally:
+        held.discard(path)
         fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 

@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.model import Inbound, InboundKind, OutboundMessage
 from db.base import utcnow
+from db.engine import writer_turn
 from db.identity import encrypt_address, sender_hash
 from db.models.channels import DeliveryStatus
 from webhooks.app import settings_of
@@ -131,8 +132,9 @@ def inbound_sms() -> Response:
     keyword = _opt_keyword(body, request.form.get("OptOutType", ""))
     if keyword is not None:
         if keyword in ("stop", "start"):
-            set_opt_out(session, "sms", sender, opted_out=keyword == "stop", source="keyword")
-            session.commit()
+            with writer_turn(session):
+                set_opt_out(session, "sms", sender, opted_out=keyword == "stop", source="keyword")
+                session.commit()
         note(outcome=f"opt_{keyword}")
         return _empty()
 
@@ -191,14 +193,17 @@ def delivery_status() -> Response:
         note(outcome="bad_request")
         abort(400, description="MessageSid and a known MessageStatus are required.")
     error_code = _field("ErrorCode", limit=10)
-    session = db_session()
-    _store_status(session, message_sid, status, int(error_code) if error_code.isdigit() else None)
+    recipient = None
     if error_code == TWILIO_OPTED_OUT and (to := _field("To", limit=40)):
-        settings = settings_of(current_app)
-        recipient = sender_hash(settings.hmac_key, "sms", to)
+        recipient = sender_hash(settings_of(current_app).hmac_key, "sms", to)
         note(sender=recipient)
-        set_opt_out(session, "sms", recipient, opted_out=True, source="error_21610")
-    session.commit()
+    session = db_session()
+    with writer_turn(session):
+        code = int(error_code) if error_code.isdigit() else None
+        _store_status(session, message_sid, status, code)
+        if recipient is not None:
+            set_opt_out(session, "sms", recipient, opted_out=True, source="error_21610")
+        session.commit()
     note(outcome=f"status_{status}")
     return Response(status=204)
 

@@ -19,6 +19,7 @@ from telegram import Message, Update
 
 from bot.model import Inbound, InboundKind, OutboundMessage
 from db.base import utcnow
+from db.engine import writer_turn
 from db.identity import encrypt_address, sender_hash
 from db.models import OutboxMessage
 from webhooks.app import settings_of
@@ -148,25 +149,26 @@ def _respond(
     """The first message inline; the rest, and the callback answer, through the outbox."""
     messages = _merge(answer.messages)
     session = db_session()
-    if callback_id is not None:
-        _queue(
-            dedupe_key=f"tgcb:{update_id}",
-            sender=sender,
-            address=callback_id,
-            body="",
-            purpose=TELEGRAM_CALLBACK_ANSWER,
-        )
-    for index, extra in enumerate(messages[1:], start=1):
-        _queue(
-            dedupe_key=f"tg:{update_id}:{index}",
-            sender=sender,
-            address=str(chat_id),
-            body=json.dumps(extra.to_json()),
-            purpose=TELEGRAM_RICH,
-        )
     if callback_id is not None or len(messages) > 1:
-        notify_outbox(session)
-    session.commit()
+        with writer_turn(session):
+            if callback_id is not None:
+                _queue(
+                    dedupe_key=f"tgcb:{update_id}",
+                    sender=sender,
+                    address=callback_id,
+                    body="",
+                    purpose=TELEGRAM_CALLBACK_ANSWER,
+                )
+            for index, extra in enumerate(messages[1:], start=1):
+                _queue(
+                    dedupe_key=f"tg:{update_id}:{index}",
+                    sender=sender,
+                    address=str(chat_id),
+                    body=json.dumps(extra.to_json()),
+                    purpose=TELEGRAM_RICH,
+                )
+            notify_outbox(session)
+            session.commit()
     if not messages:
         return Response(status=200)
     return jsonify(reply_json(chat_id, messages[0]))
@@ -220,8 +222,10 @@ def webhook() -> Response:
             return Response(status=200)
         sender = sender_hash(settings.hmac_key, "telegram", str(edited.chat.id))
         note(sender=sender, outcome="edited")
-        verdict = check_throttle(f"telegram:{sender}")
-        db_session().commit()
+        session = db_session()
+        with writer_turn(session):
+            verdict = check_throttle(f"telegram:{sender}")
+            session.commit()
         if verdict is not Verdict.ALLOW:
             note(outcome="throttled")
             return Response(status=200)

@@ -17,6 +17,7 @@ from flask import session as cookie
 
 from bot.model import Inbound, InboundKind, OutboundMessage
 from db.base import utcnow
+from db.engine import writer_turn
 from db.identity import sender_hash
 from knowledge.texts import load_catalog
 from webhooks.app import settings_of
@@ -106,10 +107,6 @@ def message() -> Response:
     sender = sender_hash(settings.hmac_key, "web", browser)
     note(sender=sender)
     address = sender_hash(settings.hmac_key, "web-ip", request.remote_addr or "unknown")
-    if check_throttle(f"web-ip:{address}", WEB_LIMIT) is not Verdict.ALLOW:
-        db_session().commit()
-        return _busy(lang, "throttled_ip")
-
     kind: InboundKind = "button" if data.get("button") is True else "text"
     if not text.strip():
         kind = "empty"
@@ -123,7 +120,14 @@ def message() -> Response:
         reply_address=None,
         kind=kind,
     )
-    answer = converse(inbound)
+    session = db_session()
+    # One writer turn for the address count and the conversation: on SQLite the count takes
+    # the database's write lock, which must not then wait for a turn another writer holds.
+    with writer_turn(session):
+        if check_throttle(f"web-ip:{address}", WEB_LIMIT) is not Verdict.ALLOW:
+            session.commit()
+            return _busy(lang, "throttled_ip")
+        answer = converse(inbound)
     note(outcome=answer.outcome)
     if answer.outcome == "throttled":
         return _busy(lang, "throttled")

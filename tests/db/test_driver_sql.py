@@ -126,7 +126,8 @@ def test_postgresql_a_dropped_connection_is_an_operational_error_and_is_replaced
 ):
     if backend != "postgresql":
         pytest.skip("needs a server that can end a session")
-    with Session(engine) as session:
+    # One connection throughout (the pool would otherwise hand out another one).
+    with engine.connect() as connection, Session(bind=connection) as session:
         _record(session, "SM1")
         session.commit()
         pid = session.execute(text("SELECT pg_backend_pid()")).scalar()

@@ -63,3 +63,15 @@ def test_a_second_sqlite_writer_waits_for_the_first(engine: Engine, backend):
     for thread in threads:
         thread.join(10)
     assert order == ["first in", "first out", "second in"]
+
+
+def test_a_turn_inside_a_turn_is_part_of_it(engine: Engine, backend):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL locks rows; writer turns are for SQLite only")
+    path = f"{engine.url.database}-writer.lock"
+    with Session(engine) as session:
+        with writer_turn(session):
+            with writer_turn(session):
+                assert not _lock_is_free(path)
+            assert not _lock_is_free(path)
+        assert _lock_is_free(path)
