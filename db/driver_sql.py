@@ -14,8 +14,9 @@ connection and run with libpq's ``exec_prepared``, its parameters and rows conve
 psycopg's own adapters (a ``Transformer`` on the connection), so the values are exactly what a
 psycopg cursor would send and return. psycopg's cursor layer costs about 90 µs of CPU per
 statement on top of the round trip (docs/benchmarks.md, "Webhooks"); libpq releases the GIL
-while it waits, like psycopg does. The transaction is psycopg's: a ``BEGIN`` is sent first
-when none is open, exactly as psycopg would, and ``commit``/``rollback`` stay the session's.
+while it waits, like psycopg does. The transaction is psycopg's: a ``BEGIN`` (with the
+connection's isolation level and access mode) is sent first when none is open, exactly as
+psycopg would, and ``commit``/``rollback`` stay the session's.
 """
 
 from __future__ import annotations
@@ -186,21 +187,35 @@ class DriverStatement:
 
 
 def _libpq_ready(driver: Any) -> bool:
-    """True when libpq can run the statement as psycopg would: an open connection, not in
-    pipeline mode, starting transactions with a plain ``BEGIN`` (no isolation options)."""
-    return bool(
-        not driver.closed
-        and driver.pgconn.pipeline_status == 0
-        and (
-            driver.autocommit
-            or (driver.isolation_level, driver.read_only, driver.deferrable) == (None, None, None)
-        )
-    )
+    """True when libpq can run the statement: an open connection, not in pipeline mode."""
+    return bool(not driver.closed and driver.pgconn.pipeline_status == 0)
+
+
+def _begin_command(driver: Any) -> bytes:
+    """The ``BEGIN`` psycopg sends for this connection, with its transaction options."""
+    from psycopg import IsolationLevel
+
+    parts = [b"BEGIN"]
+    if driver.isolation_level is not None:
+        level = IsolationLevel(driver.isolation_level).name.replace("_", " ")
+        parts.append(b"ISOLATION LEVEL " + level.encode())
+    if driver.read_only is not None:
+        parts.append(b"READ ONLY" if driver.read_only else b"READ WRITE")
+    if driver.deferrable is not None:
+        parts.append(b"DEFERRABLE" if driver.deferrable else b"NOT DEFERRABLE")
+    return b" ".join(parts)
 
 
 def _run_libpq(driver: Any, prepared: _Prepared, arguments: Sequence[Any]) -> Sequence[Any]:
-    """Run a prepared statement in the connection's transaction; rows as psycopg loads them."""
-    from psycopg import pq
+    """Run a prepared statement in the connection's transaction; rows as psycopg loads them.
+
+    psycopg deallocates every prepared statement of a connection (``DEALLOCATE ALL``) after a
+    DROP, ALTER or ROLLBACK it ran itself, and so may ours. When the statement opened its
+    transaction, nothing else is lost: it starts the transaction again and prepares anew.
+    Later in a transaction it is an ``OperationalError`` (the webhook answers 503, the
+    provider retries, and the retry prepares anew).
+    """
+    from psycopg import errors, pq
     from psycopg.adapt import PyFormat, Transformer
 
     with driver.lock:
@@ -208,21 +223,44 @@ def _run_libpq(driver: Any, prepared: _Prepared, arguments: Sequence[Any]) -> Se
         state = _pg_states.get(driver)
         if state is None:
             state = _pg_states[driver] = _PgConnectionState(Transformer(driver))
-        if not driver.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE:
-            _checked(driver, pgconn.exec_(b"BEGIN"))
-        if prepared.name not in state.prepared:
-            _checked(driver, pgconn.prepare(prepared.name, prepared.sql))
-            state.prepared.add(prepared.name)
+        began = not driver.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE
+        if began:
+            _checked(driver, pgconn.exec_(_begin_command(driver)))
         transformer = state.transformer
         # Text parameters: the server reads each with the type its placeholder was cast to.
         values = transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
-        result = _checked(driver, pgconn.exec_prepared(prepared.name, values))
+        result = _execute_prepared(driver, state, prepared, values)
+        if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
+            state.prepared.clear()
+            if not (began or driver.autocommit):
+                raise errors.OperationalError(
+                    "the connection's prepared statements were deallocated; retry the transaction"
+                )
+            if began:
+                _checked(driver, pgconn.exec_(b"ROLLBACK"))
+                _checked(driver, pgconn.exec_(_begin_command(driver)))
+            result = _execute_prepared(driver, state, prepared, values)
+        _checked(driver, result)
         if result.status != pq.ExecStatus.TUPLES_OK:
             return []
         transformer.set_pgresult(result)
         rows: list[Any] = transformer.load_rows(0, result.ntuples, tuple)
         transformer.set_pgresult(None)
         return rows
+
+
+#: SQLSTATE 26000, invalid_sql_statement_name: the prepared statement is gone.
+_NO_SUCH_STATEMENT = b"26000"
+
+
+def _execute_prepared(
+    driver: Any, state: _PgConnectionState, prepared: _Prepared, values: Sequence[Any]
+) -> Any:
+    """Prepare on first use on this connection, then execute; the raw libpq result."""
+    if prepared.name not in state.prepared:
+        _checked(driver, driver.pgconn.prepare(prepared.name, prepared.sql))
+        state.prepared.add(prepared.name)
+    return driver.pgconn.exec_prepared(prepared.name, values)
 
 
 def _checked(driver: Any, result: Any) -> Any:

@@ -141,3 +141,41 @@ def test_postgresql_a_dropped_connection_is_an_operational_error_and_is_replaced
         _record(session, "SM3")
         session.commit()
     assert _stored_ids(engine) == {"SM1", "SM3"}
+
+
+def _psycopg_deallocates_everything(session: Session) -> None:
+    """What psycopg sends on a connection, ours included, after a DROP, ALTER or ROLLBACK it
+    ran itself once it has prepared statements of its own (sent directly here, so the test
+    does not depend on when psycopg flushes it)."""
+    session.execute(text("DEALLOCATE ALL"))
+
+
+def test_postgresql_prepares_again_after_psycopg_deallocated_everything(
+    engine: Engine, backend: str, db_session: Session
+):
+    if backend != "postgresql":
+        pytest.skip("prepared statements are the PostgreSQL path")
+    with engine.connect() as connection, Session(bind=connection) as session:
+        _record(session, "SM1")
+        session.commit()
+        _psycopg_deallocates_everything(session)
+        session.commit()
+        _record(session, "SM2")
+        session.commit()
+    assert _stored_ids(engine) == {"SM1", "SM2"}
+
+
+def test_postgresql_deallocated_mid_transaction_is_an_operational_error_then_recovers(
+    engine: Engine, backend: str, db_session: Session
+):
+    if backend != "postgresql":
+        pytest.skip("prepared statements are the PostgreSQL path")
+    with engine.connect() as connection, Session(bind=connection) as session:
+        _record(session, "SM1")
+        _psycopg_deallocates_everything(session)
+        with pytest.raises(OperationalError, match="retry the transaction"):
+            _record(session, "SM2")
+        session.rollback()
+        _record(session, "SM3")
+        session.commit()
+    assert _stored_ids(engine) == {"SM3"}
