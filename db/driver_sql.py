@@ -187,8 +187,14 @@ class DriverStatement:
 
 
 def _libpq_ready(driver: Any) -> bool:
-    """True when libpq can run the statement: an open connection, not in pipeline mode."""
-    return bool(not driver.closed and driver.pgconn.pipeline_status == 0)
+    """True when libpq can run the statement: an open connection, not in pipeline mode, with
+    prepared statements allowed (psycopg's ``prepare_threshold=None`` turns them off, as
+    PgBouncer in transaction mode needs)."""
+    return bool(
+        not driver.closed
+        and driver.pgconn.pipeline_status == 0
+        and driver.prepare_threshold is not None
+    )
 
 
 def _begin_command(driver: Any) -> bytes:

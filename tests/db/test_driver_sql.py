@@ -179,3 +179,23 @@ def test_postgresql_deallocated_mid_transaction_is_an_operational_error_then_rec
         _record(session, "SM3")
         session.commit()
     assert _stored_ids(engine) == {"SM3"}
+
+
+def test_postgresql_without_prepared_statements_when_psycopg_is_told_so(
+    database_url: str, backend: str, db_session: Session
+):
+    if backend != "postgresql":
+        pytest.skip("prepared statements are the PostgreSQL path")
+    from db.engine import make_engine
+
+    unprepared = make_engine(database_url, connect_args={"prepare_threshold": None})
+    try:
+        with Session(unprepared) as session:
+            for n in range(8):
+                _record(session, f"SM{n}")
+            names = session.execute(text("SELECT name FROM pg_prepared_statements")).scalars()
+            assert list(names) == []
+            session.commit()
+    finally:
+        unprepared.dispose()
+    assert len(_stored_ids(db_session.get_bind())) == 8  # type: ignore[arg-type]
