@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select, update
@@ -141,16 +142,56 @@ _SAVE_AND_RECORD = DriverStatement(
 )
 
 
+def postgresql_lock_with(first: Any, *columns: Any) -> Any:
+    """The PostgreSQL conversation lock with another data-modifying statement ``first`` (a
+    CTE) run in the same round trip; returns the lock's columns, then ``columns``."""
+    return _lock_statement(postgresql.insert).add_cte(first).returning(*columns)
+
+
+#: The types of the lock's own columns, for ``DriverStatement`` result conversion.
+LOCK_RESULT_TYPES = _LOCK_RESULT
+
+
+def stored_conversation(row: tuple[Any, ...]) -> StoredConversation:
+    """The conversation from the lock's own columns (the first five of its row)."""
+    state, version, updated_at, replies, answer_lang = row[:5]
+    answered = None
+    if replies is not None:
+        answered = ProcessedMessage(
+            tuple(OutboundMessage.from_json(m) for m in replies), answer_lang
+        )
+    return StoredConversation(dict(state or {}), version, updated_at, answered)
+
+
+@dataclass(frozen=True)
+class LockedConversation:
+    """A conversation this transaction already locked, for the message it names: the lock's
+    row, read into a ``StoredConversation`` by the load (where a damaged row is handled)."""
+
+    channel: str
+    sender_hash: str
+    provider_message_id: str | None
+    row: tuple[Any, ...]
+
+    def is_for(self, channel: str, sender_hash: str, provider_message_id: str | None) -> bool:
+        """True when this is the conversation and message a load asks for."""
+        wanted = (channel, sender_hash, provider_message_id)
+        return (self.channel, self.sender_hash, self.provider_message_id) == wanted
+
+
 class SqlConversationStore:
     """``bot.model.ConversationStore`` on a SQLAlchemy session (one handle = one transaction).
 
     The per-message statements (lock with dedupe check, save with the answer) are Core
     statements compiled once and run on the session's driver connection (``db.driver_sql``):
-    no unit of work and no execution-layer overhead per message.
+    no unit of work and no execution-layer overhead per message. ``locked`` is a conversation
+    the caller's transaction already locked in an earlier statement (PostgreSQL: with the
+    throttle count, one round trip); the first matching ``load_for_update`` returns it.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, locked: LockedConversation | None = None) -> None:
         self.session = session
+        self._locked = locked
 
     def load_for_update(
         self, channel: str, sender_hash: str, provider_message_id: str | None = None
@@ -165,6 +206,9 @@ class SqlConversationStore:
         in its snapshot; the answered-message insert of this transaction then fails on the
         unique key, and the caller's retry finds the answer.
         """
+        locked, self._locked = self._locked, None
+        if locked is not None and locked.is_for(channel, sender_hash, provider_message_id):
+            return stored_conversation(locked.row)
         connection = self.session.connection()
         row = _LOCK[connection.dialect.name == "postgresql"].first(
             connection,
@@ -176,13 +220,7 @@ class SqlConversationStore:
             },
         )
         assert row is not None  # noqa: S101 - an upsert with RETURNING always returns its row
-        state, version, updated_at, replies, answer_lang = row
-        answered = None
-        if replies is not None:
-            answered = ProcessedMessage(
-                tuple(OutboundMessage.from_json(m) for m in replies), answer_lang
-            )
-        return StoredConversation(dict(state or {}), version, updated_at, answered)
+        return stored_conversation(row)
 
     def save(
         self,
@@ -298,6 +336,7 @@ class SqlConversationStore:
 
     def rollback(self) -> None:
         """Roll the transaction back (and release the row lock)."""
+        self._locked = None
         self.session.rollback()
 
 

@@ -29,7 +29,7 @@ from bot.service import handle
 from db.base import utcnow
 from db.engine import writer_turn
 from db.models.channels import ChannelOptOut
-from db.storage import SqlCaseLookup, SqlConversationStore
+from db.storage import LockedConversation, SqlCaseLookup, SqlConversationStore
 from knowledge.texts import LANGS
 from knowledge.texts import render as render_text
 from webhooks.app import settings_of
@@ -170,14 +170,28 @@ def check_throttle(key: str, limit: Limit = CHAT_LIMIT) -> Verdict:
     return _throttle(db_session()).hit(key, limit)
 
 
-def _count_message(session: Session, key: str, inbound: Inbound) -> tuple[Verdict, bool]:
-    """Count the message and read whether its sender opted out (one statement without Redis)."""
+def _count_message(
+    session: Session, key: str, inbound: Inbound
+) -> tuple[Verdict, bool, LockedConversation | None]:
+    """Count the message and read whether its sender opted out; on PostgreSQL without Redis
+    the same statement also locks the conversation (one round trip for all three)."""
     if "recordcheck.redis" not in current_app.extensions:
-        return SqlThrottle(session).hit_and_read_opt_out(
+        throttle = SqlThrottle(session)
+        counted = throttle.hit_read_opt_out_and_lock(
+            key,
+            CHAT_LIMIT,
+            channel=inbound.channel,
+            sender_hash=inbound.sender_hash,
+            message_id=inbound.provider_message_id,
+        )
+        if counted is not None:
+            return counted
+        verdict, opted_out = throttle.hit_and_read_opt_out(
             key, CHAT_LIMIT, channel=inbound.channel, sender_hash=inbound.sender_hash
         )
+        return verdict, opted_out, None
     verdict = _throttle(session).hit(key, CHAT_LIMIT)
-    return verdict, is_opted_out(session, inbound.channel, inbound.sender_hash)
+    return verdict, is_opted_out(session, inbound.channel, inbound.sender_hash), None
 
 
 # ---- the conversation --------------------------------------------------------------------
@@ -214,10 +228,11 @@ def _converse(
     gate: Callable[[Session, bool], Answer | None] | None,
 ) -> Answer:
     key = throttle_key or f"{inbound.channel}:{inbound.sender_hash}"
+    locked: LockedConversation | None = None
     if gate is None:
         verdict, opted_out = check_throttle(key), False
     else:
-        verdict, opted_out = _count_message(session, key, inbound)
+        verdict, opted_out, locked = _count_message(session, key, inbound)
     if verdict is not Verdict.ALLOW:
         session.commit()
         if verdict is Verdict.WARN:
@@ -231,7 +246,7 @@ def _converse(
         try:
             result = handle(
                 inbound,
-                SqlConversationStore(session),
+                SqlConversationStore(session, locked=locked if attempt == 1 else None),
                 SqlCaseLookup(session, hmac_key=settings_of(current_app).hmac_key),
                 today=baltimore_today(),
             )

@@ -20,6 +20,11 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.driver_sql import DriverStatement
 from db.models.channels import ChannelOptOut, SenderThrottle
+from db.storage import (
+    LOCK_RESULT_TYPES,
+    LockedConversation,
+    postgresql_lock_with,
+)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -108,6 +113,33 @@ class SqlThrottle:
         count, opted_out = row
         return limit.verdict(int(count)), bool(opted_out)
 
+    def hit_read_opt_out_and_lock(
+        self, key: str, limit: Limit, *, channel: str, sender_hash: str, message_id: str | None
+    ) -> tuple[Verdict, bool, LockedConversation] | None:
+        """On PostgreSQL, ``hit_and_read_opt_out`` and the conversation lock in one statement
+        (the store then starts from the locked conversation); None elsewhere.
+
+        The sender's conversation is locked from the count on, also for a message the
+        throttle or the opt-out then stops; that transaction commits at once.
+        """
+        connection = self._session.connection()
+        if connection.dialect.name != "postgresql":
+            return None
+        row = _COUNT_OPT_OUT_AND_LOCK.first(
+            connection,
+            {
+                "key": key,
+                "window_start": self._window(limit),
+                "channel": channel,
+                "sender_hash": sender_hash,
+                "now": self._clock(),
+                "message_id": message_id,
+            },
+        )
+        assert row is not None  # noqa: S101 - an upsert with RETURNING always returns its row
+        locked = LockedConversation(channel, sender_hash, message_id, row)
+        return limit.verdict(int(row[5])), bool(row[6]), locked
+
     def _window(self, limit: Limit) -> dt.datetime:
         return limit.window_start(self._clock())
 
@@ -153,6 +185,20 @@ _COUNT_AND_OPT_OUT = (
         _upsert(postgresql.insert, _OPTED_OUT), (_COUNT_TYPE, _opt_outs.c.opted_out.type)
     ),
 )
+
+
+def _count_opt_out_and_lock() -> DriverStatement:
+    """PostgreSQL: the count, the opt-out and the conversation lock in one round trip."""
+    counted = _upsert(postgresql.insert).cte("counted")
+    statement = postgresql_lock_with(
+        counted, select(counted.c.count).scalar_subquery(), _OPTED_OUT
+    )
+    return DriverStatement(
+        statement, (*LOCK_RESULT_TYPES, _COUNT_TYPE, _opt_outs.c.opted_out.type)
+    )
+
+
+_COUNT_OPT_OUT_AND_LOCK = _count_opt_out_and_lock()
 
 
 class RedisThrottle:
