@@ -171,7 +171,7 @@ def check_throttle(key: str, limit: Limit = CHAT_LIMIT) -> Verdict:
 
 
 def _count_message(
-    session: Session, key: str, inbound: Inbound
+    session: Session, key: str, inbound: Inbound, *, with_opt_out: bool
 ) -> tuple[Verdict, bool, LockedConversation | None]:
     """Count the message and read whether its sender opted out; on PostgreSQL without Redis
     the same statement also locks the conversation (one round trip for all three)."""
@@ -191,6 +191,8 @@ def _count_message(
         )
         return verdict, opted_out, None
     verdict = _throttle(session).hit(key, CHAT_LIMIT)
+    if not with_opt_out:
+        return verdict, False, None
     return verdict, is_opted_out(session, inbound.channel, inbound.sender_hash), None
 
 
@@ -228,11 +230,9 @@ def _converse(
     gate: Callable[[Session, bool], Answer | None] | None,
 ) -> Answer:
     key = throttle_key or f"{inbound.channel}:{inbound.sender_hash}"
-    locked: LockedConversation | None = None
-    if gate is None:
-        verdict, opted_out = check_throttle(key), False
-    else:
-        verdict, opted_out, locked = _count_message(session, key, inbound)
+    verdict, opted_out, locked = _count_message(
+        session, key, inbound, with_opt_out=gate is not None
+    )
     if verdict is not Verdict.ALLOW:
         session.commit()
         if verdict is Verdict.WARN:
