@@ -216,8 +216,10 @@ def _run_libpq(driver: Any, prepared: _Prepared, arguments: Sequence[Any]) -> Se
     """Run a prepared statement in the connection's transaction; rows as psycopg loads them.
 
     psycopg deallocates every prepared statement of a connection (``DEALLOCATE ALL``) after a
-    DROP, ALTER or ROLLBACK it ran itself, and so may ours. When the statement opened its
-    transaction, nothing else is lost: it starts the transaction again and prepares anew.
+    DROP, ALTER or ROLLBACK it ran itself, ours included (its own it otherwise deallocates one
+    by one, by their names), so a missing statement means they are all gone. When the
+    statement opened its transaction, nothing else is lost: it starts the transaction again
+    and prepares anew.
     Later in a transaction it is an ``OperationalError`` (the webhook answers 503, the
     provider retries, and the retry prepares anew).
     """
