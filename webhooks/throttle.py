@@ -122,9 +122,9 @@ class SqlThrottle:
         The sender's conversation is locked from the count on, also for a message the
         throttle or the opt-out then stops; that transaction commits at once.
         """
-        connection = self._session.connection()
-        if connection.dialect.name != "postgresql":
+        if self._session.get_bind().dialect.name != "postgresql":
             return None
+        connection = self._session.connection()
         row = _COUNT_OPT_OUT_AND_LOCK.first(
             connection,
             {
