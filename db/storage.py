@@ -83,7 +83,8 @@ def _lock_statement(dialect_insert: Any) -> Any:
     )
 
 
-_LOCK_RESULT = (
+#: The types of the lock's own columns, for ``DriverStatement`` result conversion.
+LOCK_RESULT_TYPES = (
     _conversations.c.state.type,
     _conversations.c.version.type,
     _conversations.c.updated_at.type,
@@ -92,8 +93,8 @@ _LOCK_RESULT = (
 )
 #: Indexed by "is PostgreSQL" (the upsert is dialect-specific).
 _LOCK = (
-    DriverStatement(_lock_statement(sqlite.insert), _LOCK_RESULT),
-    DriverStatement(_lock_statement(postgresql.insert), _LOCK_RESULT),
+    DriverStatement(_lock_statement(sqlite.insert), LOCK_RESULT_TYPES),
+    DriverStatement(_lock_statement(postgresql.insert), LOCK_RESULT_TYPES),
 )
 
 _save_state = (
@@ -146,10 +147,6 @@ def postgresql_lock_with(first: Any, *columns: Any) -> Any:
     """The PostgreSQL conversation lock with another data-modifying statement ``first`` (a
     CTE) run in the same round trip; returns the lock's columns, then ``columns``."""
     return _lock_statement(postgresql.insert).add_cte(first).returning(*columns)
-
-
-#: The types of the lock's own columns, for ``DriverStatement`` result conversion.
-LOCK_RESULT_TYPES = _LOCK_RESULT
 
 
 def stored_conversation(row: tuple[Any, ...]) -> StoredConversation:

@@ -5,6 +5,7 @@ a difference between that path and psycopg's)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, bindparam, insert, select, text
@@ -45,6 +46,19 @@ def _record(session: Session, message_id: str, **overrides: object) -> tuple[obj
     row = RECORD.first(session.connection(), params)
     assert row is not None
     return row
+
+
+@pytest.fixture
+def postgresql_only(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the libpq path and its prepared statements are PostgreSQL's")
+
+
+@pytest.fixture
+def pinned(engine: Engine, postgresql_only: None, db_session: Session) -> Iterator[Session]:
+    """A session held on one connection throughout (the pool would hand out another one)."""
+    with engine.connect() as connection, Session(bind=connection) as session:
+        yield session
 
 
 def _stored_ids(engine: Engine) -> set[str]:
@@ -96,10 +110,8 @@ def test_a_missing_parameter_is_refused_before_the_database_is_asked(db_session:
 
 
 def test_postgresql_runs_it_as_a_prepared_statement_of_the_connection(
-    db_session: Session, backend: str
+    db_session: Session, postgresql_only: None
 ):
-    if backend != "postgresql":
-        pytest.skip("prepared statements are the PostgreSQL path")
     _record(db_session, "SM1")
     statements = db_session.execute(
         text("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'rc\\_%'")
@@ -108,10 +120,8 @@ def test_postgresql_runs_it_as_a_prepared_statement_of_the_connection(
 
 
 def test_postgresql_keeps_an_isolation_level_the_session_asked_for(
-    engine: Engine, backend: str, db_session: Session
+    engine: Engine, postgresql_only: None, db_session: Session
 ):
-    if backend != "postgresql":
-        pytest.skip("isolation levels are a PostgreSQL setting here")
     serializable = engine.execution_options(isolation_level="SERIALIZABLE")
     with Session(serializable) as session:
         _record(session, "SM1")
@@ -122,24 +132,20 @@ def test_postgresql_keeps_an_isolation_level_the_session_asked_for(
 
 
 def test_postgresql_a_dropped_connection_is_an_operational_error_and_is_replaced(
-    engine: Engine, backend: str, db_session: Session
+    engine: Engine, pinned: Session
 ):
-    if backend != "postgresql":
-        pytest.skip("needs a server that can end a session")
-    # One connection throughout (the pool would otherwise hand out another one).
-    with engine.connect() as connection, Session(bind=connection) as session:
-        _record(session, "SM1")
-        session.commit()
-        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
-        session.commit()
-        with engine.connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        with pytest.raises(OperationalError) as raised:
-            _record(session, "SM2")
-        assert raised.value.connection_invalidated
-        session.rollback()
-        _record(session, "SM3")
-        session.commit()
+    _record(pinned, "SM1")
+    pinned.commit()
+    pid = pinned.execute(text("SELECT pg_backend_pid()")).scalar()
+    pinned.commit()
+    with engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(OperationalError) as raised:
+        _record(pinned, "SM2")
+    assert raised.value.connection_invalidated
+    pinned.rollback()
+    _record(pinned, "SM3")
+    pinned.commit()
     assert _stored_ids(engine) == {"SM1", "SM3"}
 
 
@@ -151,41 +157,33 @@ def _psycopg_deallocates_everything(session: Session) -> None:
 
 
 def test_postgresql_prepares_again_after_psycopg_deallocated_everything(
-    engine: Engine, backend: str, db_session: Session
+    engine: Engine, pinned: Session
 ):
-    if backend != "postgresql":
-        pytest.skip("prepared statements are the PostgreSQL path")
-    with engine.connect() as connection, Session(bind=connection) as session:
-        _record(session, "SM1")
-        session.commit()
-        _psycopg_deallocates_everything(session)
-        session.commit()
-        _record(session, "SM2")
-        session.commit()
+    _record(pinned, "SM1")
+    pinned.commit()
+    _psycopg_deallocates_everything(pinned)
+    pinned.commit()
+    _record(pinned, "SM2")
+    pinned.commit()
     assert _stored_ids(engine) == {"SM1", "SM2"}
 
 
 def test_postgresql_deallocated_mid_transaction_is_an_operational_error_then_recovers(
-    engine: Engine, backend: str, db_session: Session
+    engine: Engine, pinned: Session
 ):
-    if backend != "postgresql":
-        pytest.skip("prepared statements are the PostgreSQL path")
-    with engine.connect() as connection, Session(bind=connection) as session:
-        _record(session, "SM1")
-        _psycopg_deallocates_everything(session)
-        with pytest.raises(OperationalError, match="retry the transaction"):
-            _record(session, "SM2")
-        session.rollback()
-        _record(session, "SM3")
-        session.commit()
+    _record(pinned, "SM1")
+    _psycopg_deallocates_everything(pinned)
+    with pytest.raises(OperationalError, match="retry the transaction"):
+        _record(pinned, "SM2")
+    pinned.rollback()
+    _record(pinned, "SM3")
+    pinned.commit()
     assert _stored_ids(engine) == {"SM3"}
 
 
 def test_postgresql_without_prepared_statements_when_psycopg_is_told_so(
-    database_url: str, backend: str, db_session: Session
+    database_url: str, engine: Engine, postgresql_only: None, db_session: Session
 ):
-    if backend != "postgresql":
-        pytest.skip("prepared statements are the PostgreSQL path")
     from db.engine import make_engine
 
     unprepared = make_engine(database_url, connect_args={"prepare_threshold": None})
@@ -198,4 +196,4 @@ def test_postgresql_without_prepared_statements_when_psycopg_is_told_so(
             session.commit()
     finally:
         unprepared.dispose()
-    assert len(_stored_ids(db_session.get_bind())) == 8  # type: ignore[arg-type]
+    assert len(_stored_ids(engine)) == 8
