@@ -541,6 +541,16 @@ def _report(
     print("targets: " + ", ".join(f"{name} {'MET' if ok else 'NOT MET'}" for name, ok in targets))
 
 
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """--postgres URL (or BENCH_POSTGRES_URL), --no-postgres and --no-sqlite."""
+    default_postgres = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    parser.add_argument(
+        "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", default_postgres)
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
@@ -550,12 +560,7 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=4, help="gunicorn threads per worker (Procfile: 4)"
     )
-    default_postgres = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    parser.add_argument(
-        "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", default_postgres)
-    )
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--no-sqlite", action="store_true")
+    add_database_options(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
