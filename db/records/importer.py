@@ -98,6 +98,7 @@ class _Counts:
     charges_added: int = 0
     charges_updated: int = 0
     defendants_added: int = 0
+    defendants_updated: int = 0
     entries_added: int = 0
     entries_updated: int = 0
     unchanged: int = 0
@@ -132,6 +133,7 @@ class ImportReport:
     charges_added: int
     charges_updated: int
     defendants_added: int
+    defendants_updated: int
     program_entries_added: int
     program_entries_updated: int
     unchanged: int
@@ -161,6 +163,10 @@ class ImportReport:
             f"charges: {self.charges_added} added, {self.charges_updated} updated; "
             f"unchanged: {self.unchanged}; skipped: {self.skipped}; errors: {self.error_count}"
         )
+        if self.defendants_added or self.defendants_updated:
+            text += (
+                f"; defendants: {self.defendants_added} added, {self.defendants_updated} updated"
+            )
         if self.program_entries_added or self.program_entries_updated:
             text += (
                 f"; program entries: {self.program_entries_added} added, "
@@ -715,6 +721,7 @@ def _write_defendants(
     sql.insert(conn, "record_defendants", _DEFENDANT_COLUMNS, new)
     _update(conn, _defendants, changes)
     counts.defendants_added += len(new)
+    counts.defendants_updated += len(changes)
 
 
 def _program_id(conn: Connection, run: _Run, name: str) -> int:
@@ -1029,6 +1036,7 @@ def import_paths(
         charges_added=counts.charges_added,
         charges_updated=counts.charges_updated,
         defendants_added=counts.defendants_added,
+        defendants_updated=counts.defendants_updated,
         program_entries_added=counts.entries_added,
         program_entries_updated=counts.entries_updated,
         unchanged=counts.unchanged,

@@ -122,6 +122,23 @@ def test_reimporting_the_same_file_changes_nothing(engine, db_session):
     assert after == before
 
 
+def test_the_report_counts_defendants_added_and_corrected(engine, db_session, tmp_path):
+    person = {"defendant_name": "SAMPLE, ALEX", "date_of_birth": "1990-01-01"}
+    first = import_paths(engine, [_write(tmp_path / "a.csv", [_row(**person)])])
+    corrected = {**person, "date_of_birth": "1990-01-10"}
+
+    again = import_paths(engine, [_write(tmp_path / "a.csv", [_row(**corrected)])])
+
+    assert (first.defendants_added, first.defendants_updated) == (1, 0)
+    assert "defendants: 1 added, 0 updated" in first.summary()
+    assert (again.defendants_added, again.defendants_updated, again.unchanged) == (0, 1, 0)
+    assert "defendants: 0 added, 1 updated" in again.summary()
+    stored = db_session.scalars(select(RecordDefendant)).one()
+    assert stored.date_of_birth == dt.date(1990, 1, 10)
+    unchanged = import_paths(engine, [_write(tmp_path / "a.csv", [_row(**corrected)])])
+    assert "defendants" not in unchanged.summary()
+
+
 def test_a_changed_row_updates_its_case(engine, db_session, tmp_path):
     first = _write(tmp_path / "a.csv", [_row(), _row(charge_number="2", description="STET ME")])
     import_paths(engine, [first])
