@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest install install-dev clean
+.PHONY: run test test-clock lint typecheck pytest install install-dev clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -44,6 +44,20 @@ typecheck: install-dev
 pytest: install-dev
 	@test -x /usr/bin/chromium || echo "make test: Chromium not found at /usr/bin/chromium; the console's browser tests will be skipped (apt-get install chromium to run them)"
 	$(BIN)/pytest
+
+## make test-clock: every test again (but the browser's) with the clock set by libfaketime to
+## 03:30 UTC tomorrow, when UTC is a day ahead of Baltimore: a test that pins a time the code
+## reads from the real clock fails here, not at some hour of a later CI run.
+FAKETIME_LIB := $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1))
+CLOCK ?= $(shell date -u -d tomorrow +%F) 03:30:00
+
+test-clock: install-dev
+	@test -n "$(FAKETIME_LIB)" || { echo "make test-clock: libfaketime not found (apt-get install faketime)"; exit 1; }
+	@# An offset, not a start time: every process the tests start sees the same clock.
+	FAKETIME="+$$(( $$(date -u -d '$(CLOCK)' +%s) - $$(date -u +%s) ))" \
+		FAKETIME_DONT_FAKE_MONOTONIC=0 LD_PRELOAD=$(FAKETIME_LIB) \
+		$(BIN)/pytest -q -p no:cacheprovider \
+		--deselect tests/console/test_browser_console.py --deselect tests/webhooks/test_try_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build knowledge/compiled.json
