@@ -28,7 +28,9 @@ class Conversation(Base):
     lang: Mapped[str | None] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: Not indexed: every message moves it, and only the daily purge filters on it (migration
+    #: 0007).
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("channel", "sender_hash", name="uq_conversations_channel_sender"),
