@@ -104,6 +104,13 @@ def backend(database_url: str) -> str:
     return make_url(database_url).get_backend_name()
 
 
+@pytest.fixture
+def sqlite_only(backend: str) -> None:
+    """Skip on PostgreSQL: writer turns exist for SQLite only (PostgreSQL locks rows)."""
+    if backend != "sqlite":
+        pytest.skip("writer turns are for SQLite only; PostgreSQL locks rows")
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """The test process's engine on the current backend."""

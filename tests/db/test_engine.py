@@ -6,7 +6,6 @@ import fcntl
 import os
 import threading
 
-import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -25,9 +24,7 @@ def _lock_is_free(path: str) -> bool:
     return True
 
 
-def test_a_sqlite_writer_holds_its_turn_until_the_transaction_ends(engine: Engine, backend):
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL locks rows; writer turns are for SQLite only")
+def test_a_sqlite_writer_holds_its_turn_until_the_transaction_ends(engine: Engine, sqlite_only):
     path = f"{engine.url.database}-writer.lock"
     with Session(engine) as session:
         with writer_turn(session):
@@ -35,9 +32,7 @@ def test_a_sqlite_writer_holds_its_turn_until_the_transaction_ends(engine: Engin
         assert _lock_is_free(path)
 
 
-def test_a_second_sqlite_writer_waits_for_the_first(engine: Engine, backend):
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL locks rows; writer turns are for SQLite only")
+def test_a_second_sqlite_writer_waits_for_the_first(engine: Engine, sqlite_only):
     order: list[str] = []
     first_inside = threading.Event()
     release_first = threading.Event()
@@ -65,9 +60,7 @@ def test_a_second_sqlite_writer_waits_for_the_first(engine: Engine, backend):
     assert order == ["first in", "first out", "second in"]
 
 
-def test_a_turn_inside_a_turn_is_part_of_it(engine: Engine, backend):
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL locks rows; writer turns are for SQLite only")
+def test_a_turn_inside_a_turn_is_part_of_it(engine: Engine, sqlite_only):
     path = f"{engine.url.database}-writer.lock"
     with Session(engine) as session:
         with writer_turn(session):

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -67,12 +66,6 @@ def _while_turn_is_held(engine: Engine, request: Callable[[], Any]) -> tuple[Any
         writable = _can_write_now(database)
     worker.join(20)
     return outcome["response"], writable
-
-
-@pytest.fixture
-def sqlite_only(backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("writer turns are for SQLite only; PostgreSQL locks rows")
 
 
 def _opted_out(engine: Engine) -> bool | None:
