@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from telegram import Message, Update
 
 from bot.model import Inbound, InboundKind, OutboundMessage
@@ -31,6 +33,7 @@ from webhooks.channel_runtime import (
     json_body,
     logged,
     note,
+    set_opt_out,
 )
 from webhooks.db import db_session
 from webhooks.outbound import TELEGRAM_CALLBACK_ANSWER, TELEGRAM_RICH
@@ -143,6 +146,19 @@ def _queue(
     )
 
 
+def _back_in_touch(sender: str) -> Callable[[Session, bool], Answer | None]:
+    """A ``converse`` gate: a message from a chat the worker saw blocked (403) proves the
+    person unblocked the bot, so their outbox messages (button answers, second parts,
+    reminders) are sent again instead of skipped for good."""
+
+    def gate(session: Session, opted_out: bool) -> Answer | None:
+        if opted_out:
+            set_opt_out(session, "telegram", sender, opted_out=False, source="message")
+        return None
+
+    return gate
+
+
 def _respond(
     update_id: int, chat_id: int, sender: str, answer: Answer, callback_id: str | None
 ) -> Response:
@@ -211,7 +227,7 @@ def webhook() -> Response:
         note(sender=sender)
         inbound = _inbound(update, chat.id, sender, "button", (query.data or "")[:64])
         inbound = _with_hint(inbound, query.from_user.language_code)
-        answer = converse(inbound)
+        answer = converse(inbound, gate=_back_in_touch(sender))
         note(outcome=answer.outcome)
         return _respond(update.update_id, chat.id, sender, answer, query.id)
 
@@ -238,6 +254,11 @@ def webhook() -> Response:
         note(outcome="ignored")
         return Response(status=200)
     if message.chat.type != "private":
+        if message.text is None:
+            # Joins, leaves, renames, migrations and media: a bot sees every one of them in a
+            # group, and a line for each would spam the group (and a migrated id refuses it).
+            note(outcome="ignored")
+            return Response(status=200)
         note(outcome="group")
         lang = message.from_user.language_code if message.from_user else None
         return jsonify(
@@ -250,7 +271,7 @@ def webhook() -> Response:
     kind, text = _kind_and_text(message)
     inbound = _inbound(update, message.chat.id, sender, kind, text)
     inbound = _with_hint(inbound, message.from_user.language_code if message.from_user else None)
-    answer = converse(inbound)
+    answer = converse(inbound, gate=_back_in_touch(sender))
     note(outcome=answer.outcome)
     return _respond(update.update_id, message.chat.id, sender, answer, None)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.base import utcnow
@@ -300,10 +300,20 @@ def run_forever(
 ) -> None:
     """Drain the outbox every ``interval`` seconds (or once); log a line per busy pass.
 
-    ``wait`` may return early when a message is queued (``OutboxWaker.wait``).
+    ``wait`` may return early when a message is queued (``OutboxWaker.wait``). A database
+    outage ends a ``once`` run with the error; otherwise the worker waits and tries again.
     """
     while True:
-        report = drain_once(sessions, senders, tasks=tasks)
+        try:
+            report = drain_once(sessions, senders, tasks=tasks)
+        except OperationalError as error:
+            if once:
+                raise
+            # The database restarted or dropped an idle connection: the pool discards it and
+            # the next pass reconnects. Whatever this pass had claimed stays at most once.
+            log.warning("outbox pass failed", extra={"exc_type": type(error).__name__})
+            wait(interval)
+            continue
         busy = report.sent or report.failed or report.skipped or report.queued or report.abandoned
         if busy or once:
             log.info(

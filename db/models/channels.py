@@ -17,7 +17,8 @@ from db.base import Base, UTCDateTime, utcnow
 class ChannelOptOut(Base):
     """Whether a sender asked a channel to stop messaging them (STOP, error 21610, blocked bot).
 
-    One row per (channel, sender); ``opted_out`` flips back to false on START. The worker skips
+    One row per (channel, sender); ``opted_out`` flips back to false on START (SMS) or on the
+    person's next message (Telegram: writing again means they unblocked the bot). The worker skips
     queued messages to a sender whose row says true.
     """
 
@@ -28,7 +29,8 @@ class ChannelOptOut(Base):
     sender_hash: Mapped[str] = mapped_column(String(64))
     opted_out: Mapped[bool] = mapped_column(Boolean)
     #: What changed it: ``keyword`` (STOP/START text), ``opt_out_type`` (Twilio's OptOutType),
-    #: ``error_21610`` (Twilio refused a send), ``blocked`` (Telegram 403).
+    #: ``error_21610`` (Twilio refused a send), ``provider`` (the worker's send was refused: 21610
+    #: or Telegram 403), ``message`` (a Telegram message after a block).
     source: Mapped[str] = mapped_column(String(16))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -204,6 +204,28 @@ def test_groups_get_one_line_and_nothing_else(channel_client, engine, chat_type)
     assert _count(engine, ProcessedMessage) == 0
 
 
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param({"new_chat_members": [{"id": 99, "is_bot": False, "first_name": "Sam"}]},
+                     id="someone-joined"),
+        pytest.param({"left_chat_member": {"id": 99, "is_bot": False, "first_name": "Sam"}},
+                     id="someone-left"),
+        pytest.param({"migrate_to_chat_id": -1001234567890}, id="became-a-supergroup"),
+        pytest.param({"new_chat_title": "Block party"}, id="renamed"),
+        pytest.param(PHOTO, id="a-photo"),
+    ],
+)  # fmt: skip
+def test_group_events_and_media_get_no_reply(channel_client, engine, service):
+    """Bots see every service message in a group; answering each one spams the group."""
+    update = tg_message_update(None, chat_id=-100123, chat_type="group", **service)
+
+    response = post_update(channel_client, update)
+
+    assert (response.status_code, response.data) == (200, b"")
+    assert _count(engine, Conversation) == 0
+
+
 def test_updates_we_do_not_handle_are_acknowledged_quietly(channel_client, engine):
     update = {
         "update_id": next_update_id(),

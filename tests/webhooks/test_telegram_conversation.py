@@ -106,3 +106,34 @@ def test_messages_beyond_telegrams_limit_are_split_and_only_the_last_keeps_butto
 
     assert [len(m.text) for m in merged] == [3000, 3003]
     assert [m.buttons for m in merged] == [(), buttons]
+
+
+BLOCKED = (
+    403,
+    {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+)
+
+
+def test_a_person_who_unblocked_the_bot_and_writes_again_gets_outbox_messages_again(
+    channel_client, engine
+):
+    """A 403 from a send opts the chat out; the person's next message proves they are back."""
+    fake = FakeTelegram(token=TG_TOKEN).start()
+    sender = TelegramSender(token=TG_TOKEN, secret_key=SECRET_KEY, api_base=fake.url)
+    sessions = make_session_factory(engine)
+    try:
+        post_update(channel_client, tg_message_update("/start", user_id=CHAT))
+        post_update(channel_client, tg_callback_update("2", user_id=CHAT))
+        fake.failures.append(BLOCKED)  # the person had blocked the bot meanwhile
+        blocked = drain_once(sessions, {"telegram": sender}, now=utcnow())
+
+        post_update(channel_client, tg_message_update("/start", user_id=CHAT))
+        post_update(channel_client, tg_callback_update("2", user_id=CHAT))
+        again = drain_once(sessions, {"telegram": sender}, now=utcnow())
+    finally:
+        sender.close()
+        fake.stop()
+
+    assert blocked.skipped == 1
+    assert (again.sent, again.skipped) == (1, 0)
+    assert len(fake.sent("answerCallbackQuery")) == 2

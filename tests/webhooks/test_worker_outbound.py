@@ -506,3 +506,44 @@ def test_reminders_not_yet_due_stay_scheduled(sessions, fake_twilio):
     )
 
     assert report.queued == 0
+
+
+class _StopWorker(Exception):
+    """Ends ``run_forever`` from its wait, the way a test can."""
+
+
+def test_the_worker_keeps_running_when_the_database_drops_its_connection(
+    database_url, backend, sessions, fake_twilio, engine
+):
+    """A PostgreSQL restart (or a proxy closing idle connections) kills the pooled connection;
+    the next pass fails once, and the worker must live on and send on the pass after."""
+    if backend != "postgresql":
+        pytest.skip("needs a server that can end a connection")
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+    from webhooks.worker import run_forever
+
+    worker_engine = make_engine(database_url)
+    worker_sessions = make_session_factory(worker_engine)
+    sender = {"sms": _sms_sender(fake_twilio)}
+    try:
+        drain_once(worker_sessions, sender)  # the pool now holds the worker's connection
+        with worker_engine.connect() as connection:
+            pid = connection.execute(text("select pg_backend_pid()")).scalar()
+        with engine.begin() as connection:
+            connection.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+        _queue(sessions)
+        passes: list[float] = []
+
+        def wait(seconds: float) -> None:
+            passes.append(seconds)
+            if len(passes) == 2:
+                raise _StopWorker
+
+        with pytest.raises(_StopWorker):
+            run_forever(worker_sessions, sender, interval=0.01, wait=wait)
+    finally:
+        worker_engine.dispose()
+
+    assert [m["To"] for m in fake_twilio.messages] == [NUMBER]
