@@ -27,6 +27,7 @@ from bot.model import (
 )
 from bot.parsing import (
     Option,
+    case_number_text,
     fold,
     is_greeting,
     is_not_sure,
@@ -75,6 +76,16 @@ def _say(state: State, *replies: Reply, effects: Sequence[Effect] = ()) -> Trans
 # ---- the questions and their answers ------------------------------------------------------
 
 YES_NO = {"yes": True, "no": False}
+
+#: Maryland's counties other than Baltimore County, as typed (folded): "Howard county" is
+#: another Maryland county, not Baltimore County. Washington County is in the court question
+#: with "county" only (a bare "Washington" is DC).
+OTHER_MD_COUNTIES = (
+    "allegany", "anne arundel", "calvert", "caroline", "carroll", "cecil", "charles",
+    "dorchester", "frederick", "garrett", "harford", "howard", "kent", "montgomery",
+    "prince georges", "pg", "queen annes", "st marys", "st. marys", "saint marys", "somerset",
+    "talbot", "wicomico", "worcester",
+)  # fmt: skip
 YES_NO_UNSURE = (
     Option("yes", ("yes", "si")),
     Option("no", ("no",)),
@@ -83,7 +94,17 @@ YES_NO_UNSURE = (
 
 QUESTIONS: dict[str, tuple[Option, ...]] = {
     "q_charge": (
-        Option("possession", ("possession", "posesion", "simple possession", "poss")),
+        Option(
+            "possession",
+            (
+                "possession",
+                "posesion",
+                "simple possession",
+                "poss",
+                "having marijuana",
+                "tener marihuana",
+            ),
+        ),  # fmt: skip
         Option(
             "pwid",
             (
@@ -97,9 +118,19 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "distribution",
                 "distribucion",
                 "venta",
+                # The answer labels, typed back; longer than "having marijuana" on purpose.
+                "to sell",
+                "having it to sell",
+                "having marijuana to sell",
+                "para vender",
+                "tenerla para vender",
+                "tener marihuana para vender",
             ),
         ),  # fmt: skip
-        Option("paraphernalia", ("paraphernalia", "parafernalia", "para")),
+        # Not "para": in Spanish it is "for" ("para vender", "para fumar").
+        Option(
+            "paraphernalia", ("paraphernalia", "parafernalia", "pipe", "pipes", "pipa", "pipas")
+        ),
         Option("other", ("something else", "other", "otro", "otra", "otra cosa", "algo mas")),
         Option("not_sure", ()),
     ),
@@ -114,6 +145,8 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "probation before judgement",
                 "libertad condicional antes del fallo",
                 "probatoria antes del fallo",
+                "libertad a prueba",
+                "libertad a prueba antes del fallo",
             ),
         ),  # fmt: skip
         Option(
@@ -132,7 +165,7 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "archivado",
             ),
         ),  # fmt: skip
-        Option("stet", ("stet", "inactive", "inactivo")),
+        Option("stet", ("stet", "inactive", "inactivo", "put on hold", "on hold", "en pausa")),
         Option(
             "not_guilty",
             ("not guilty", "no culpable", "acquitted", "inocente", "innocent", "absuelto"),
@@ -144,7 +177,22 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
     "q_court": (
         Option("baltimore_city", ("baltimore city", "city", "ciudad", "ciudad de baltimore")),
         Option("baltimore_county", ("baltimore county", "county", "condado de baltimore")),
-        Option("other_md", ("another county", "other county", "otro condado", "maryland")),
+        Option(
+            "other_md",
+            (
+                "another county",
+                "other county",
+                "otro condado",
+                "maryland",
+                "washington county",
+                "condado de washington",
+                *(
+                    phrase
+                    for name in OTHER_MD_COUNTIES
+                    for phrase in (name, f"{name} county", f"condado de {name}")
+                ),
+            ),
+        ),  # fmt: skip
         Option(
             "outside",
             (
@@ -158,6 +206,15 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "otro estado",
                 "pennsylvania",
                 "virginia",
+                # Longer than "maryland", so "not in Maryland" is not read as Maryland.
+                "outside of maryland",
+                "out of maryland",
+                "not maryland",
+                "not in maryland",
+                "out of state",
+                "other state",
+                "no fue en maryland",
+                "fuera del estado",
             ),
         ),  # fmt: skip
         Option("not_sure", ()),
@@ -170,6 +227,33 @@ QUESTION_ORDER = ("q_charge", "q_other", "q_outcome", "q_when", "q_done", "q_don
                   "q_open")  # fmt: skip
 
 MENU = ("case", "questions", "learn", "person")
+MENU_OPTIONS = (
+    Option("case", ("case", "case number", "check", "caso", "numero de caso")),
+    Option(
+        "questions",
+        (
+            "questions",
+            "preguntas",
+            "dont know",
+            "no se",
+            # Option 2's own words hold "case number": longer phrases, so they win.
+            "dont know my case number",
+            "i dont know my case number",
+            "no case number",
+            "dont have a case number",
+            "dont have my case number",
+            "no se mi numero de caso",
+            "no tengo numero de caso",
+            "no tengo mi numero de caso",
+            "no tengo el numero de caso",
+        ),
+    ),  # fmt: skip
+    Option("learn", ("learn", "options", "aprender", "informacion", "opciones")),
+    Option(
+        "person",
+        ("person", "human", "talk", "persona", "hablar", "agent", "lawyer", "abogado", "abogada"),
+    ),  # fmt: skip
+)
 LEARN = ("pardon", "expungement", "shielding", "employers", "help")
 RESULT_NEXT = ("detail", "remind", "person")
 NOT_FOUND_NEXT = ("questions", "retry")
@@ -312,15 +396,7 @@ def _on_lang(state: State, inbound: Inbound, ctx: Context) -> Transition:
 
 def _on_menu(state: State, inbound: Inbound, ctx: Context) -> Transition:
     """Route 1-4 from the menu."""
-    choice = parse_option(
-        inbound.text,
-        (
-            Option("case", ("case", "case number", "check", "caso", "numero de caso")),
-            Option("questions", ("questions", "preguntas", "dont know", "no se")),
-            Option("learn", ("learn", "options", "aprender", "informacion", "opciones")),
-            Option("person", ("person", "human", "talk", "persona", "hablar", "agent")),
-        ),
-    )
+    choice = parse_option(inbound.text, MENU_OPTIONS)
     if choice is None and is_not_sure(inbound.text):
         choice = "questions"
     if choice == "case":
@@ -342,7 +418,7 @@ def _on_case_number(state: State, inbound: Inbound, ctx: Context) -> Transition:
     """Take a case number in any common format and ask for the date of birth."""
     if is_not_sure(inbound.text) or parse_number(inbound.text, 2) == 2:
         return _start_questions(state)
-    normalized = ctx.lookup.normalize_case_number(inbound.text)
+    normalized = ctx.lookup.normalize_case_number(case_number_text(inbound.text))
     if normalized is None:
         return _miss(state, "chat.case.bad")
     moved = _goto(state.with_pending(case_number=normalized), "dob")
@@ -429,7 +505,7 @@ def _on_not_found(state: State, inbound: Inbound, ctx: Context) -> Transition:
     if choice == "retry":
         moved = _goto(state, "case_number")
         return _say(moved, *prompt(moved))
-    normalized = ctx.lookup.normalize_case_number(inbound.text)
+    normalized = ctx.lookup.normalize_case_number(case_number_text(inbound.text))
     if normalized is not None:  # they simply sent another number
         moved = _goto(state.with_pending(case_number=normalized), "dob")
         return _say(moved, *prompt(moved))
@@ -679,8 +755,18 @@ def _cmd_help(state: State, inbound: Inbound) -> Transition:
     return _say(replace(state, misses=0), Reply(key), *prompt(state))
 
 
+def _return_to(state: State, asking_step: str) -> str | None:
+    """Where to go after a LANG or DELETE question; sent twice, the first one's place holds."""
+    if state.step == asking_step:
+        back = state.pending.get("return_to")
+        return str(back) if back else None
+    return state.step
+
+
 def _cmd_lang(state: State, inbound: Inbound) -> Transition:
-    asking = replace(state, step="lang", misses=0).with_pending(return_to=state.step)
+    asking = replace(state, step="lang", misses=0).with_pending(
+        return_to=_return_to(state, "lang")
+    )
     return _say(asking, *prompt(asking))
 
 
@@ -693,7 +779,14 @@ def _switch_lang(lang: str) -> Callable[[State, Inbound], Transition]:
 
 
 def _cmd_delete(state: State, inbound: Inbound) -> Transition:
-    asking = replace(state, step="delete_confirm", misses=0).with_pending(return_to=state.step)
+    if state.step == "new":
+        # A first message can be DELETE: a reminder or a handoff outlives the 30-day chat, and
+        # the reminder told the person to text DELETE. Ask in the words' language.
+        lang = lang_from_hint(inbound.lang_hint) or ("es" if looks_spanish(inbound.text) else "en")
+        state = replace(state, lang=lang)
+    asking = replace(state, step="delete_confirm", misses=0).with_pending(
+        return_to=_return_to(state, "delete_confirm")
+    )
     return _say(asking, *prompt(asking))
 
 
@@ -748,7 +841,7 @@ def _dispatch(state: State, inbound: Inbound, ctx: Context, *, welcome_back: boo
             # Twilio answers its opt-out keywords itself (DESIGN.md section 4); we stay quiet.
             return _say(state)
         command = "menu" if command == "stop" else None
-    if state.step == "new":
+    if state.step == "new" and command != "delete":
         return _on_new(state, inbound, ctx)
     # In the language step "english"/"español" are answers, not switches.
     answers_lang = state.step == "lang" and command in ("lang_en", "lang_es")

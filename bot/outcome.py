@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.model import ProgramStatus, Reply
-from bot.parsing import PartialDate
+from bot.parsing import PartialDate, fold
 from knowledge.explain import explain
 from knowledge.model import (
     CaseInput,
@@ -24,6 +24,7 @@ from knowledge.model import (
 )
 from knowledge.render import court_name
 from knowledge.screening import parse_case, screen_case
+from knowledge.texts import load_catalog
 
 CHARGE_CATEGORY = {
     "possession": "cannabis_possession",
@@ -150,16 +151,26 @@ def case_input(data: Mapping[str, Any]) -> CaseInput:
     )
 
 
+def _program_status(program: ProgramStatus) -> dict[str, str]:
+    """The parameters naming a program status: its words in the person's language when we
+    know the status (``chat.program.status.*``), the list's own words otherwise, and the date
+    (written out when the reply is rendered)."""
+    slug = "_".join(fold(program.status).split())
+    known = f"chat.program.status.{slug}"
+    label = {"label_key": known} if known in load_catalog("en") else {"label": program.status}
+    if program.status_date is None:
+        return {**label, "status_key": "chat.program.undated"}
+    return {**label, "date": program.status_date.isoformat(), "status_key": "chat.program.dated"}
+
+
 def _program_replies(programs: Iterable[ProgramStatus]) -> list[Reply]:
     out = []
     for program in programs:
-        status = program.status
-        if program.status_date is not None:
-            status = f"{status}, {program.status_date.isoformat()}"
+        status = _program_status(program)
         if program.program == "bcsao-2019-vacatur":
-            out.append(Reply("chat.program.bcsao_2019_vacatur", {"status": status}))
+            out.append(Reply("chat.program.bcsao_2019_vacatur", status))
         else:
-            out.append(Reply("chat.program.other", {"program": program.program, "status": status}))
+            out.append(Reply("chat.program.other", {"program": program.program, **status}))
     return out
 
 

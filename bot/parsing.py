@@ -406,6 +406,40 @@ def parse_full_date(text: str) -> dt.date | None:
     return partial.earliest()
 
 
+# ---- case numbers ------------------------------------------------------------------------
+
+#: Words around a case number in a short sentence ("Case #: 0B01234567.", "my case number is
+#: ...", "mi número de caso es ..."). Only whole words at the start or the end are dropped,
+#: never anything inside the number, so no other case can be made from what was typed.
+_CASE_LEADING = frozenset(
+    ("my", "the", "case", "number", "no", "nr", "num", "is", "its", "it", "mi", "el",
+     "numero", "de", "del", "caso", "es")
+)  # fmt: skip
+_CASE_TRAILING = frozenset(
+    ("thanks", "thank", "you", "thx", "ty", "please", "pls", "gracias", "por", "favor")
+)  # fmt: skip
+_CASE_EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'()[]{}<>\u201c\u201d\u2018\u2019\u00bf\u00a1"
+
+
+def _case_word(word: str) -> str:
+    """A word folded for the filler check ("Case:" -> "case")."""
+    return fold(word.strip(_CASE_EDGE_PUNCTUATION))
+
+
+def case_number_text(text: str) -> str:
+    """The part of a message that can be a case number: without the words and punctuation
+    people put around it. What is left goes to the records' own normaliser unchanged."""
+    words = [w.strip(_CASE_EDGE_PUNCTUATION) for w in text.replace("#", " ").split()]
+    words = [w for w in words if w]
+    while len(words) > 1 and _case_word(words[0]) in _CASE_LEADING:
+        words.pop(0)
+    while len(words) > 1 and _case_word(words[-1]) in _CASE_TRAILING:
+        words.pop()
+    if len(words) > 1 and any(w.isalpha() and len(w) > 2 for w in words):
+        return ""  # a sentence ("0B01234567 and 0B07654321"), not one number
+    return " ".join(words)
+
+
 # ---- commands ----------------------------------------------------------------------------
 
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -452,7 +486,9 @@ GREETINGS = frozenset(
         "there",
     ]
 ) | {"good morning", "good afternoon", "buenos dias", "buenas tardes", "buenas noches", "que tal"}
-_SPANISH_HINTS = frozenset(("hola", "buenas", "buenos dias", "buenas tardes", "ayuda", "ola"))
+_SPANISH_HINTS = frozenset(
+    ("hola", "buenas", "buenos dias", "buenas tardes", "ayuda", "ola", "borrar", "borrar todo")
+)
 
 
 def parse_command(text: str) -> str | None:

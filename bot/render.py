@@ -112,16 +112,20 @@ def text_params(params: Mapping[str, str], lang: str) -> dict[str, str]:
     """Parameters ready for a template.
 
     Conventions: ``x_key`` is a text key rendered into ``x``; ``date`` and ``*_date`` holding
-    an ISO date are written out in words.
+    an ISO date are written out in words. A key's text may use the other parameters and the
+    keys rendered before it (``chat.program.dated`` is "{label}, {date}").
     """
     out: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for name, value in params.items():
         if name.endswith("_key"):
-            out[name[: -len("_key")]] = render_text(value, lang).strip()
+            keys[name[: -len("_key")]] = value
         elif name == "date" or name.endswith("_date"):
             out[name] = format_date(value, lang)
         else:
             out[name] = value
+    for name, key in keys.items():
+        out[name] = render_text(key, lang, **out).strip()
     return out
 
 

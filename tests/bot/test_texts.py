@@ -17,6 +17,7 @@ PARAMS = {
     "max": "7",
     "case_number": "C-24-CR-23-001234",
     "status": "motion denied, 2019-04-26",
+    "label": "motion denied",
     "program": "bcsao-2019-vacatur",
     "date": "2027-09-30",
     "day": "30",
