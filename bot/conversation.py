@@ -27,6 +27,7 @@ from bot.model import (
 )
 from bot.parsing import (
     Option,
+    button_value,
     case_number_text,
     fold,
     is_greeting,
@@ -39,6 +40,7 @@ from bot.parsing import (
     parse_number,
     parse_option,
     parse_yes_no,
+    split_button,
 )
 from bot.state import MAX_HISTORY, State, reply_from_json, reply_to_json
 
@@ -822,13 +824,37 @@ def advance(state: State, inbound: Inbound, ctx: Context) -> Transition:
     new_state = transition.state
     if not any(isinstance(effect, ForgetMe) for effect in transition.effects):
         new_state = replace(new_state, last_seen=now)
-    replies = transition.replies
+    replies = _buttons_of_step(transition.replies, new_state.step)
     if welcome_back and replies and replies[0].key != "chat.welcome_back":
         replies = (Reply("chat.welcome_back"), *replies)
     return Transition(new_state, replies, transition.effects)
 
 
+def _buttons_of_step(replies: tuple[Reply, ...], step: str) -> tuple[Reply, ...]:
+    """Mark each offered choice with the step now waiting for it (see ``split_button``)."""
+    return tuple(
+        replace(reply, choices=tuple(replace(c, value=button_value(step, c.value)) for c in
+                                     reply.choices))
+        if reply.choices
+        else reply
+        for reply in replies
+    )  # fmt: skip
+
+
+def _stale_button(state: State, inbound: Inbound) -> tuple[Inbound, bool]:
+    """A button's bare answer, and whether it was pressed under an earlier question (the
+    step it carries is not the one waiting): then the answer is not taken for this one."""
+    if inbound.kind != "button":
+        return inbound, False
+    asked, value = split_button(inbound.text)
+    stale = asked is not None and asked != state.step and state.step != "new"
+    return replace(inbound, text=value), stale
+
+
 def _dispatch(state: State, inbound: Inbound, ctx: Context, *, welcome_back: bool) -> Transition:
+    inbound, stale = _stale_button(state, inbound)
+    if stale:
+        return _say(state, Reply("chat.button_stale"), *prompt(state))
     if inbound.kind in ("media", "empty") or (
         inbound.kind != "button" and not inbound.text.strip()
     ):

@@ -406,6 +406,27 @@ def parse_full_date(text: str) -> dt.date | None:
     return partial.earliest()
 
 
+# ---- buttons ------------------------------------------------------------------------------
+
+#: Between the step that asked and the answer in a button's value (``q_outcome:1``).
+_BUTTON_STEP = ":"
+
+
+def button_value(step: str, value: str) -> str:
+    """What a button sends back: its answer and the step that asked, so that a press on an
+    older message (Telegram keeps every message's buttons) is not read as the current answer."""
+    return f"{step}{_BUTTON_STEP}{value}"
+
+
+def split_button(data: str) -> tuple[str | None, str]:
+    """The step a pressed button belongs to (None for a button sent before buttons carried
+    it) and its answer."""
+    step, separator, value = data.partition(_BUTTON_STEP)
+    if not separator:
+        return None, data
+    return step, value
+
+
 # ---- case numbers ------------------------------------------------------------------------
 
 #: Words around a case number in a short sentence ("Case #: 0B01234567.", "my case number is

@@ -54,8 +54,47 @@ def test_telegram_preselects_the_language_and_shows_buttons():
     text = "\n".join(m.text for m in result.messages)
     assert "Su privacidad" in text
     assert "días" in text  # Telegram keeps accents
-    assert [b.value for b in result.messages[-1].buttons] == ["1", "2", "3", "4"]
+    assert [b.value for b in result.messages[-1].buttons] == [
+        "menu:1",
+        "menu:2",
+        "menu:3",
+        "menu:4",
+    ]
     assert result.messages[-1].buttons[0].label == "Buscar un número de caso"
+
+
+def _buttons(result) -> dict[str, str]:
+    return {b.label: b.value for m in result.messages for b in m.buttons}
+
+
+def test_a_press_on_an_earlier_questions_button_asks_the_current_question_again():
+    """Telegram keeps every message's buttons: "Guilty" under the charge question, pressed
+    while the bot waits for the outcome, must not be taken as the outcome."""
+    c = Chat(channel="telegram", lang_hint="en-US")
+    c.send("/start")
+    to_questions = c.send("menu:2", kind="button")
+    charges = _buttons(to_questions)
+    other_charges = _buttons(c.send(charges["Having marijuana"], kind="button"))
+    at_outcome = c.send(other_charges["No, just this one"], kind="button")
+    assert c.state["step"] == "q_outcome"
+
+    stale = c.send(charges["Having marijuana"], kind="button")
+
+    assert c.state["step"] == "q_outcome"
+    assert "q_outcome" not in c.state["answers"]
+    assert stale.messages[0].text.startswith(c.text("chat.button_stale"))
+    assert _buttons(stale) == _buttons(at_outcome)
+
+
+def test_a_press_on_the_current_questions_button_answers_it():
+    c = Chat(channel="telegram", lang_hint="en-US")
+    c.send("/start")
+    c.send("menu:2", kind="button")
+
+    c.send("q_charge:1", kind="button")
+
+    assert c.state["answers"]["q_charge"] == "possession"
+    assert c.state["step"] == "q_other"
 
 
 def test_a_spanish_greeting_on_sms_is_answered_in_spanish():

@@ -103,7 +103,7 @@ def test_start_answers_inline_with_buttons_in_the_users_language(channel_client)
     assert reply["chat_id"] == CHAT
     assert "Hola" in reply["text"]
     buttons = [row[0] for row in reply["reply_markup"]["inline_keyboard"]]
-    assert [b["callback_data"] for b in buttons] == ["1", "2", "3", "4"]
+    assert [b["callback_data"] for b in buttons] == ["menu:1", "menu:2", "menu:3", "menu:4"]
     assert all(b["text"] for b in buttons)
 
 
@@ -128,6 +128,37 @@ def test_a_button_press_advances_and_its_callback_is_answered_through_the_outbox
     query_id = update["callback_query"]["id"]
     assert decrypt_address(SECRET_KEY, answers[0].recipient_encrypted) == query_id
     assert answers[0].dedupe_key == f"tgcb:{update['update_id']}"
+
+
+def _offered(reply: dict) -> dict[str, str]:
+    """Button label -> callback_data, as Telegram shows them under our message."""
+    return {b["text"]: b["callback_data"] for row in reply["reply_markup"]["inline_keyboard"]
+            for b in row}  # fmt: skip
+
+
+def test_a_button_under_an_earlier_message_does_not_answer_the_current_question(
+    channel_client, engine
+):
+    menu = _offered(post_update(channel_client, tg_message_update("/start")).get_json())
+    charge = _offered(
+        post_update(
+            channel_client, tg_callback_update(menu["I don't know my case number"])
+        ).get_json()
+    )
+    other = _offered(
+        post_update(channel_client, tg_callback_update(charge["Having marijuana"])).get_json()
+    )
+    outcome = post_update(
+        channel_client, tg_callback_update(other["No, just this one"])
+    ).get_json()
+
+    again = post_update(channel_client, tg_callback_update(charge["Having it to sell"])).get_json()
+
+    assert "earlier question" in again["text"]
+    assert _offered(again) == _offered(outcome)
+    with Session(engine) as session:
+        state = session.scalars(select(Conversation.state)).one()
+    assert (state["step"], state["answers"]["q_charge"]) == ("q_outcome", "possession")
 
 
 @pytest.mark.parametrize(
