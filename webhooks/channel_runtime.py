@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g, request
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.model import Channel, Inbound, OutboundMessage
@@ -29,6 +29,7 @@ from bot.service import handle
 from db.base import utcnow
 from db.engine import writer_turn
 from db.models.channels import ChannelOptOut
+from db.models.conversation import Conversation
 from db.storage import LockedConversation, SqlCaseLookup, SqlConversationStore
 from knowledge.texts import LANGS
 from knowledge.texts import render as render_text
@@ -234,11 +235,14 @@ def _converse(
         session, key, inbound, with_opt_out=gate is not None
     )
     if verdict is not Verdict.ALLOW:
+        # A gated (SMS) sender who opted out gets nothing: Twilio would refuse it (21610).
+        warn = verdict is Verdict.WARN and not (gate is not None and opted_out)
+        lang = person_lang(session, inbound) if warn else inbound.lang_hint
         session.commit()
-        if verdict is Verdict.WARN:
-            slow = channel_text("channels.slow_down", inbound.channel, inbound.lang_hint)
-            return Answer((slow,), inbound.lang_hint or "en", "slow_down")
-        return Answer((), inbound.lang_hint or "en", "throttled")
+        if warn:
+            slow = channel_text("channels.slow_down", inbound.channel, lang)
+            return Answer((slow,), lang or "en", "slow_down")
+        return Answer((), lang or "en", "throttled")
     if gate is not None and (gated := gate(session, opted_out)) is not None:
         session.commit()
         return gated
@@ -264,11 +268,44 @@ def _converse(
                 "dialog failed",
                 extra={"channel": inbound.channel, "exc_type": type(error).__name__},
             )
-            apology = channel_text("channels.error", inbound.channel, inbound.lang_hint)
-            return Answer((apology,), inbound.lang_hint or "en", "dialog_error")
+            lang = _lang_after_failure(session, inbound)
+            apology = channel_text("channels.error", inbound.channel, lang)
+            return Answer((apology,), lang or "en", "dialog_error")
         outcome = "duplicate" if result.duplicate else "replied"
         return Answer(result.messages, result.lang, outcome)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_CONVERSATION_LANG = select(Conversation.lang).where(
+    Conversation.channel == bindparam("channel"),
+    Conversation.sender_hash == bindparam("sender_hash"),
+)
+
+
+def person_lang(session: Session, inbound: Inbound) -> str | None:
+    """The language the person chose in the conversation, else the channel's hint.
+
+    For the texts said outside the conversation (slow down, the apology): an SMS carries no
+    hint, and a Telegram client's language need not be the one the person picked.
+    """
+    stored = (
+        session.connection()
+        .execute(
+            _CONVERSATION_LANG, {"channel": inbound.channel, "sender_hash": inbound.sender_hash}
+        )
+        .scalar()
+    )
+    return stored or inbound.lang_hint
+
+
+def _lang_after_failure(session: Session, inbound: Inbound) -> str | None:
+    """``person_lang`` in its own short transaction; the hint if even that fails."""
+    try:
+        return person_lang(session, inbound)
+    except SQLAlchemyError:
+        return inbound.lang_hint
+    finally:
+        session.rollback()
 
 
 def _with_text(inbound: Inbound, text: str) -> Inbound:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from bot.model import Inbound, InboundKind, OutboundMessage
+from bot.parsing import fold
 from db.base import utcnow
 from db.engine import writer_turn
 from db.identity import encrypt_address, sender_hash
@@ -38,9 +39,12 @@ from webhooks.db import db_session
 
 bp = Blueprint("sms", __name__)
 
-#: Twilio's default opt-out and opt-in keywords (a whole message, any case). With Advanced
-#: Opt-Out Twilio tells us instead, in ``OptOutType``.
-STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+#: Twilio's default opt-out and opt-in keywords (a whole message, any case); the opt-out list
+#: now includes REVOKE and OPTOUT (https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out).
+#: With Advanced Opt-Out Twilio tells us instead, in ``OptOutType``.
+STOP_WORDS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+)
 START_WORDS = frozenset({"start", "unstop"})
 #: "YES" opts back in only someone who is opted out; otherwise it is an answer.
 START_IF_OPTED_OUT = frozenset({"yes"})
@@ -170,14 +174,18 @@ def inbound_sms() -> Response:
 
 
 def _opt_keyword(body: str, opt_out_type: str) -> str | None:
-    """``stop``, ``start`` or ``help`` when Twilio handled this message as a keyword."""
+    """``stop``, ``start`` or ``help`` when Twilio handled this message as a keyword.
+
+    An opt-out is read as the conversation reads commands ("Stop.", "STOP!" are STOP), since
+    recording one too many keeps us quiet while one too few sends texts to someone who said
+    stop; an opt-in stays the exact word.
+    """
     declared = opt_out_type.strip().upper()
     if declared in ("STOP", "START", "HELP"):
         return declared.lower()
-    word = body.strip().lower()
-    if word in STOP_WORDS:
+    if fold(body) in STOP_WORDS:
         return "stop"
-    if word in START_WORDS:
+    if body.strip().lower() in START_WORDS:
         return "start"
     return None
 

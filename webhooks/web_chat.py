@@ -73,12 +73,24 @@ def _message_json(message: OutboundMessage) -> dict[str, Any]:
     return {"text": message.text, "buttons": [[b.label, b.value] for b in message.buttons]}
 
 
-def _busy(lang: str, outcome: str) -> Response:
+def _refused(lang: str, key: str, status: int, outcome: str) -> Response:
+    """A demo-page text the script shows in place of an answer."""
     note(outcome=outcome)
-    response = jsonify({"error": _texts(lang)["busy"]})
-    response.status_code = 429
-    response.headers["Retry-After"] = "60"
+    response = jsonify({"error": _texts(lang)[key]})
+    response.status_code = status
     return _secure(response)
+
+
+def _busy(lang: str, outcome: str) -> Response:
+    response = _refused(lang, "busy", 429, outcome)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def _cookie_refused(data: dict[str, Any]) -> bool:
+    """The page already has a conversation but the browser sent no demo id: it refuses
+    cookies, and answering would start the conversation over at every message."""
+    return data.get("started") is True and not isinstance(cookie.get("try_id"), str)
 
 
 @bp.post("/try/message")
@@ -101,6 +113,9 @@ def message() -> Response:
     if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
         note(outcome="bad_request")
         abort(400, description="id must be 8 to 40 letters, digits, - or _.")
+
+    if _cookie_refused(data):
+        return _refused(lang, "cookies", 400, "cookies_refused")
 
     settings = settings_of(current_app)
     browser = _browser_id()

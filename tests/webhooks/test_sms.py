@@ -243,6 +243,32 @@ def test_yes_opts_back_in_only_someone_who_is_opted_out(channel_client, engine):
     assert twiml_messages(post_sms(channel_client, sms_form("yes")).data) != []
 
 
+@pytest.mark.parametrize("body", ["REVOKE", "optout", "Stop.", "STOP!", " quit. "])
+def test_every_opt_out_word_is_recorded_and_left_unanswered(channel_client, engine, body):
+    """Twilio's default opt-out words include REVOKE and OPTOUT, and the conversation already
+    stays quiet on "Stop." as on STOP: each must be recorded, or reminders still go out."""
+    post_sms(channel_client, sms_form("hi"))
+    version = _version(engine)
+
+    response = post_sms(channel_client, sms_form(body))
+
+    assert twiml_messages(response.data) == []
+    assert _opted_out(engine) is True
+    assert _version(engine) == version
+
+
+def test_an_opted_out_sender_who_floods_is_not_told_to_slow_down(channel_client):
+    post_sms(channel_client, sms_form("hi"))
+    post_sms(channel_client, sms_form("STOP", OptOutType="STOP"))
+
+    replies = [
+        twiml_messages(post_sms(channel_client, sms_form("menu")).data)
+        for _ in range(CHAT_LIMIT.count + 2)
+    ]
+
+    assert all(reply == [] for reply in replies)
+
+
 def test_help_keyword_from_advanced_opt_out_is_left_to_twilio(channel_client, engine):
     response = post_sms(channel_client, sms_form("HELP", OptOutType="HELP"))
 
@@ -351,6 +377,17 @@ def test_a_flood_gets_one_slow_down_and_no_further_work(channel_client, engine):
     assert _count(engine, SenderThrottle) == 1
 
 
+def test_a_spanish_conversation_is_told_to_slow_down_in_spanish(channel_client):
+    post_sms(channel_client, sms_form("hola"))
+
+    replies = [
+        twiml_messages(post_sms(channel_client, sms_form("menu")).data)
+        for _ in range(CHAT_LIMIT.count)
+    ]
+
+    assert "Espere un minuto" in replies[-1][0]
+
+
 def test_other_senders_are_not_slowed_by_a_flood(channel_client):
     for _ in range(CHAT_LIMIT.count + 3):
         post_sms(channel_client, sms_form("menu"))
@@ -410,8 +447,12 @@ def test_a_database_failure_mid_request_leaves_nothing_half_written(
     assert _version(engine) == before
 
 
-def test_a_broken_conversation_row_still_answers_the_person(channel_client, engine):
-    post_sms(channel_client, sms_form("hi"))
+@pytest.mark.parametrize(("greeting", "apology"), [("hi", "went wrong"), ("hola", "algo fallo")])
+def test_a_broken_conversation_row_still_answers_the_person_in_their_language(
+    channel_client, engine, greeting, apology
+):
+    """An SMS carries no language hint: the apology follows the language the person chose."""
+    post_sms(channel_client, sms_form(greeting))
     with Session(engine) as session:
         session.execute(update(Conversation).values(state=[1, 2, 3]))
         session.commit()
@@ -419,7 +460,7 @@ def test_a_broken_conversation_row_still_answers_the_person(channel_client, engi
     response = post_sms(channel_client, sms_form("menu"))
 
     assert response.status_code == 200
-    assert "went wrong" in twiml_messages(response.data)[0]
+    assert apology in twiml_messages(response.data)[0]
 
 
 def test_a_crash_inside_a_step_answers_with_an_apology_and_the_menu(channel_client, engine):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 
@@ -17,22 +18,31 @@ require_chromium()
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(browser, channel_app) -> Iterator[object]:
-    httpd = make_server("127.0.0.1", 0, channel_app, threaded=True)
+@contextlib.contextmanager
+def _tab(browser, app) -> Iterator[object]:
+    """A browser tab on ``app`` served on 127.0.0.1."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     context = browser.new_context(base_url=f"http://127.0.0.1:{httpd.server_port}")
     tab = context.new_page()
     tab.set_default_timeout(15_000)
-    problems: list[str] = []
-    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: problems.append(str(e)))
-    tab.problems = problems
-    yield tab
-    context.close()
-    httpd.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield tab
+    finally:
+        context.close()
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser, channel_app) -> Iterator[object]:
+    with _tab(browser, channel_app) as tab:
+        problems: list[str] = []
+        tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        tab.on("pageerror", lambda e: problems.append(str(e)))
+        tab.problems = problems
+        yield tab
 
 
 def test_a_demo_chat_with_typing_and_buttons(page):
@@ -71,3 +81,55 @@ def test_the_spanish_page_talks_spanish(page):
     page.wait_for_selector(".from-bot .bubble")
     assert "Hola" in page.locator(".from-bot .bubble").first.inner_text()
     assert page.problems == []
+
+
+@pytest.fixture
+def held_page(browser, channel_app) -> Iterator[tuple[object, threading.Event]]:
+    """A tab on a server that holds every /try/message until the test lets go (a slow line)."""
+    release = threading.Event()
+
+    def slow(environ, start_response):
+        if environ["PATH_INFO"] == "/try/message":
+            release.wait(10)
+        return channel_app(environ, start_response)
+
+    with _tab(browser, slow) as tab:
+        try:
+            yield tab, release
+        finally:
+            release.set()
+
+
+def test_a_message_typed_while_a_reply_is_on_its_way_is_sent_not_lost(held_page):
+    page, release = held_page
+    page.goto("/try")
+
+    page.get_by_label("Type your message").fill("menu")
+    page.get_by_role("button", name="Send").click()
+    release.set()
+
+    page.wait_for_selector(".from-you .bubble", timeout=5_000)
+    assert page.locator(".from-you .bubble").inner_text() == "menu"
+    page.wait_for_function("document.querySelectorAll('.from-bot').length >= 2")
+
+
+def test_a_browser_that_refuses_cookies_is_told_so_instead_of_starting_over(page):
+    """Every message without the demo cookie would open a new conversation: the person
+    would get the welcome again and again, whatever they answer."""
+
+    def refuse_cookies(route):
+        response = route.fetch()
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"}
+        page.context.clear_cookies()
+        route.fulfill(status=response.status, headers=headers, body=response.body())
+
+    page.route("**/try/message", refuse_cookies)
+    page.goto("/try")
+    page.wait_for_selector(".from-bot .bubble")
+
+    page.get_by_role("button", name="I don't know my case number").click()
+    page.wait_for_selector(".log li:nth-of-type(3)")
+
+    answer = page.locator(".log li").last.inner_text()
+    assert "not legal advice" not in answer.lower()
+    assert "cookies" in answer.lower()

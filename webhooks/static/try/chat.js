@@ -6,7 +6,9 @@
   var form = document.getElementById("send");
   var input = document.getElementById("text");
   var lang = main.dataset.lang;
-  var busy = false;
+  // Set once the server has answered: later messages say so, and a browser that refuses the
+  // demo cookie is then told so instead of starting over at every message.
+  var started = false;
 
   function newId() {
     var bytes = new Uint8Array(12);
@@ -42,33 +44,43 @@
     item.scrollIntoView({ block: "end" });
   }
 
-  function send(value, shown, isButton) {
-    if (busy) { return; }
-    busy = true;
-    if (shown !== null) { add("you", shown); }
-    var payload = { text: value, id: newId(), lang: lang, button: !!isButton };
-    var attempt = function (triesLeft) {
-      return fetch(main.dataset.messageUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        credentials: "same-origin",
-        body: JSON.stringify(payload)
-      }).then(function (response) {
-        return response.json().then(function (data) {
-          if (!response.ok) {
-            add("error", data.error ? (typeof data.error === "string" ? data.error
-              : main.dataset.failed) : main.dataset.failed);
-            return;
-          }
-          data.messages.forEach(function (m) { add("bot", m.text, m.buttons); });
-        });
-      }).catch(function () {
-        // The same id again: the server answers a repeat from its stored reply.
-        if (triesLeft > 0) { return attempt(triesLeft - 1); }
-        add("error", main.dataset.failed);
+  // One message at a time, in order: one typed or tapped while a reply is on its way waits
+  // for its turn instead of being dropped.
+  var queue = Promise.resolve();
+
+  function enqueue(task) {
+    queue = queue.then(task).catch(function () { add("error", main.dataset.failed); });
+  }
+
+  function post(payload, triesLeft) {
+    return fetch(main.dataset.messageUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(payload)
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) {
+          add("error", data.error ? (typeof data.error === "string" ? data.error
+            : main.dataset.failed) : main.dataset.failed);
+          return;
+        }
+        started = true;
+        data.messages.forEach(function (m) { add("bot", m.text, m.buttons); });
       });
-    };
-    attempt(1).then(function () { busy = false; input.focus(); });
+    }).catch(function () {
+      // The same id again: the server answers a repeat from its stored reply.
+      if (triesLeft > 0) { return post(payload, triesLeft - 1); }
+      add("error", main.dataset.failed);
+    });
+  }
+
+  function send(value, shown, isButton) {
+    enqueue(function () {
+      var payload = { text: value, id: newId(), lang: lang, button: !!isButton, started: started };
+      if (shown !== null) { add("you", shown); }
+      return post(payload, 1).then(function () { input.focus(); });
+    });
   }
 
   form.addEventListener("submit", function (event) {
@@ -80,15 +92,15 @@
   });
 
   document.getElementById("restart").addEventListener("click", function () {
-    fetch(main.dataset.restartUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "same-origin",
-      body: "{}"
-    }).then(function () {
-      log.textContent = "";
-      send(lang === "es" ? "hola" : "hi", null, false);
+    enqueue(function () {
+      return fetch(main.dataset.restartUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        credentials: "same-origin",
+        body: "{}"
+      }).then(function () { log.textContent = ""; started = false; });
     });
+    send(lang === "es" ? "hola" : "hi", null, false);
   });
 
   // Open the chat the way a person would, without showing the greeting we sent.
