@@ -256,9 +256,22 @@ def build_senders(
     return senders, notes
 
 
-#: Reminders go out from 10:00 Baltimore time on their day, never in the night.
+#: Reminders go out from 10:00 Baltimore time on their day, never in the night: one that
+#: falls due (or is found late, after the worker was down) at 20:00 or later waits for 10:00.
 REMINDER_HOUR = 10
+QUIET_FROM_HOUR = 20
 BALTIMORE = ZoneInfo("America/New_York")
+
+
+def reminder_send_time(due_on: dt.date, now: dt.datetime) -> dt.datetime:
+    """The first moment from ``now`` within sending hours (10:00-20:00 Baltimore) on or
+    after the due day, in UTC."""
+    local_now = now.astimezone(BALTIMORE)
+    day = max(due_on, local_now.date())
+    if day == local_now.date() and local_now.hour >= QUIET_FROM_HOUR:
+        day += dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(REMINDER_HOUR), BALTIMORE).astimezone(dt.UTC)
+    return max(now, start)
 
 
 def baltimore_today(now: dt.datetime) -> dt.date:
@@ -296,7 +309,6 @@ def enqueue_due_reminders(session: Session, now: dt.datetime) -> int:
         if reminder.channel not in ("sms", "telegram") or not reminder.address_encrypted:
             reminder.status = "cancelled"
             continue
-        local_start = dt.datetime.combine(reminder.due_on, dt.time(REMINDER_HOUR), BALTIMORE)
         session.add(
             OutboxMessage(
                 channel=reminder.channel,
@@ -307,7 +319,7 @@ def enqueue_due_reminders(session: Session, now: dt.datetime) -> int:
                 dedupe_key=f"reminder:{reminder.id}",
                 status="queued",
                 attempts=0,
-                not_before=max(now, local_start.astimezone(dt.UTC)),
+                not_before=reminder_send_time(reminder.due_on, now),
                 created_at=now,
             )
         )

@@ -9,6 +9,7 @@ a button press) goes through the outbox, so no outbound HTTP call sits on the re
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 from collections.abc import Callable
@@ -43,6 +44,10 @@ from webhooks.throttle import Verdict
 bp = Blueprint("telegram", __name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+#: How long an answer's next part waits in the outbox: the first part goes back in the
+#: webhook reply, which Telegram sends only once our response reaches it, and a worker woken
+#: at the commit would otherwise often send part 2 first.
+FOLLOW_ON_DELAY = dt.timedelta(seconds=1.5)
 MAX_TEXT = 4096
 #: Commands the bot lists in Telegram's menu; anything else after "/" is passed on as text.
 COMMANDS = frozenset({"start", "help", "lang", "delete", "menu", "back", "restart"})
@@ -120,6 +125,7 @@ def _queue(
     address: str,
     body: str,
     purpose: str,
+    delay: dt.timedelta = dt.timedelta(0),
 ) -> None:
     """Add an outbox row once per ``dedupe_key`` (a provider retry queues nothing new)."""
     session = db_session()
@@ -134,7 +140,7 @@ def _queue(
         "dedupe_key": dedupe_key,
         "status": "queued",
         "attempts": 0,
-        "not_before": now,
+        "not_before": now + delay,
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
@@ -160,7 +166,7 @@ def _back_in_touch(sender: str) -> Callable[[Session, bool], Answer | None]:
 
 
 def _respond(
-    update_id: int, chat_id: int, sender: str, answer: Answer, callback_id: str | None
+    message_id: str, chat_id: int, sender: str, answer: Answer, callback_id: str | None
 ) -> Response:
     """The first message inline; the rest, and the callback answer, through the outbox."""
     messages = _merge(answer.messages)
@@ -169,7 +175,7 @@ def _respond(
         with writer_turn(session):
             if callback_id is not None:
                 _queue(
-                    dedupe_key=f"tgcb:{update_id}",
+                    dedupe_key=f"tgcb:{message_id}",
                     sender=sender,
                     address=callback_id,
                     body="",
@@ -177,11 +183,12 @@ def _respond(
                 )
             for index, extra in enumerate(messages[1:], start=1):
                 _queue(
-                    dedupe_key=f"tg:{update_id}:{index}",
+                    dedupe_key=f"tg:{message_id}:{index}",
                     sender=sender,
                     address=str(chat_id),
                     body=json.dumps(extra.to_json()),
                     purpose=TELEGRAM_RICH,
+                    delay=FOLLOW_ON_DELAY * index,
                 )
             notify_outbox(session)
             session.commit()
@@ -229,7 +236,7 @@ def webhook() -> Response:
         inbound = _with_hint(inbound, query.from_user.language_code)
         answer = converse(inbound, gate=_back_in_touch(sender))
         note(outcome=answer.outcome)
-        return _respond(update.update_id, chat.id, sender, answer, query.id)
+        return _respond(inbound.provider_message_id or "", chat.id, sender, answer, query.id)
 
     edited = update.edited_message
     if edited is not None:
@@ -273,12 +280,20 @@ def webhook() -> Response:
     inbound = _with_hint(inbound, message.from_user.language_code if message.from_user else None)
     answer = converse(inbound, gate=_back_in_touch(sender))
     note(outcome=answer.outcome)
-    return _respond(update.update_id, message.chat.id, sender, answer, None)
+    return _respond(inbound.provider_message_id or "", message.chat.id, sender, answer, None)
 
 
 def _lang(code: str | None) -> str | None:
     base = (code or "").lower().split("-")[0]
     return base if base in ("en", "es") else None
+
+
+def message_id(update_id: int, sender: str) -> str:
+    """The update's id for de-duplication, with the sender's hash: update ids are unique only
+    while they run in sequence (after a week without updates Telegram starts again at a
+    random one, and a new bot token starts anew), and a repeat from another chat must never
+    be answered with this chat's stored reply."""
+    return f"{update_id}:{sender[:16]}"
 
 
 def _inbound(update: Update, chat_id: int, sender: str, kind: InboundKind, text: str) -> Inbound:
@@ -287,7 +302,7 @@ def _inbound(update: Update, chat_id: int, sender: str, kind: InboundKind, text:
         channel="telegram",
         sender_hash=sender,
         text=text,
-        provider_message_id=str(update.update_id),
+        provider_message_id=message_id(update.update_id, sender),
         received_at=utcnow(),
         lang_hint=None,
         reply_address=encrypt_address(settings.secret_key, str(chat_id)),

@@ -72,6 +72,8 @@ class DrainReport:
     queued: int = 0
     #: Messages a stopped worker left in ``sending``, now settled as ``unknown``.
     abandoned: int = 0
+    #: When the next queued message for these channels falls due (None: nothing queued).
+    next_due: dt.datetime | None = None
 
 
 def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
@@ -188,6 +190,11 @@ def drain_once(
                 OutboxMessage.channel.not_in(list(senders)),
             )
         )
+        next_due = session.scalar(
+            select(func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.status == "queued", OutboxMessage.channel.in_(list(senders))
+            )
+        )
     sent = failed = retried = 0
     for message in claimed:
         outcome = _send_one(sessions, senders[message.channel], message, moment)
@@ -207,7 +214,22 @@ def drain_once(
         retried=retried,
         queued=queued,
         abandoned=abandoned,
+        next_due=next_due,
     )
+
+
+#: The shortest wait between passes: a message due but claimed by no one (another worker's
+#: row, say) must not spin the loop.
+MIN_WAIT = 0.05
+
+
+def pause_before_next_pass(report: DrainReport, interval: float, now: dt.datetime) -> float:
+    """Seconds until the next pass: ``interval``, or less when a queued message (a Telegram
+    answer's next part, a retry after backoff) falls due before then."""
+    if report.next_due is None:
+        return interval
+    until_due = (report.next_due - now).total_seconds()
+    return max(MIN_WAIT, min(interval, until_due))
 
 
 def _settle_abandoned(session: Session, moment: dt.datetime) -> int:
@@ -330,4 +352,4 @@ def run_forever(
             )
         if once:
             return
-        wait(interval)
+        wait(pause_before_next_pass(report, interval, utcnow()))

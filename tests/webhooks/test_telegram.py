@@ -127,7 +127,7 @@ def test_a_button_press_advances_and_its_callback_is_answered_through_the_outbox
     assert len(answers) == 1
     query_id = update["callback_query"]["id"]
     assert decrypt_address(SECRET_KEY, answers[0].recipient_encrypted) == query_id
-    assert answers[0].dedupe_key == f"tgcb:{update['update_id']}"
+    assert answers[0].dedupe_key.startswith(f"tgcb:{update['update_id']}:")
 
 
 def _offered(reply: dict) -> dict[str, str]:
@@ -294,6 +294,25 @@ def test_a_repeated_update_gets_the_same_reply_and_advances_once(channel_client,
     assert _count(engine, OutboxMessage, OutboxMessage.purpose == TELEGRAM_CALLBACK_ANSWER) == 1
 
 
+def test_the_same_update_id_from_another_chat_is_answered_as_its_own(channel_client, engine):
+    """Update ids are unique only in sequence (Telegram restarts them at random after a week
+    without updates, and with a new bot token): another person's repeat of an id must get
+    their own answer, never this chat's stored reply."""
+    post_update(channel_client, tg_message_update("/start", user_id=7001))
+    post_update(channel_client, tg_message_update("/start", user_id=7002, language_code="es"))
+    update_id = next_update_id()
+
+    mine = post_update(channel_client, tg_callback_update("2", user_id=7001, update_id=update_id))
+    theirs = post_update(
+        channel_client, tg_callback_update("3", user_id=7002, update_id=update_id)
+    )
+
+    assert (mine.get_json()["chat_id"], theirs.get_json()["chat_id"]) == (7001, 7002)
+    assert "charge" in mine.get_json()["text"].lower()
+    assert "quiere saber" in theirs.get_json()["text"]
+    assert _count(engine, OutboxMessage, OutboxMessage.purpose == TELEGRAM_CALLBACK_ANSWER) == 2
+
+
 def test_duplicate_updates_delivered_concurrently_are_applied_once(channel_app, engine):
     post_update(channel_app.test_client(), tg_message_update("/start"))
     update = tg_message_update("2")
@@ -336,6 +355,23 @@ def test_a_long_result_sends_the_first_part_inline_and_queues_the_rest_in_order(
     last = json.loads(rich[-1].body) if rich else first
     assert last["buttons"] if rich else first["reply_markup"]
     assert {decrypt_address(SECRET_KEY, m.recipient_encrypted) for m in rich} <= {str(CHAT)}
+
+
+def test_an_answers_next_part_waits_until_the_first_has_gone_back_inline(channel_app, engine):
+    """Part 1 travels in the webhook reply, which Telegram sends only once our response
+    reaches it; part 2 goes through the outbox and must not overtake it."""
+    from bot.model import OutboundMessage
+    from webhooks.channel_runtime import Answer
+    from webhooks.telegram import FOLLOW_ON_DELAY, _respond
+
+    answer = Answer((OutboundMessage("x" * 4000), OutboundMessage("y" * 4000)), "en", "replied")
+    with channel_app.test_request_context():
+        response = _respond("77:abc", CHAT, "h" * 64, answer, None)
+
+    assert response.get_json()["text"] == "x" * 4000
+    (part,) = [m for m in _outbox(engine) if m.purpose == TELEGRAM_RICH]
+    assert json.loads(part.body)["text"] == "y" * 4000
+    assert part.not_before - part.created_at == FOLLOW_ON_DELAY
 
 
 # ---- bad input ----------------------------------------------------------------------------

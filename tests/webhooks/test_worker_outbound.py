@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -508,6 +509,46 @@ def test_reminders_not_yet_due_stay_scheduled(sessions, fake_twilio):
     assert report.queued == 0
 
 
+def test_a_reminder_found_late_in_the_evening_waits_for_the_morning(sessions, fake_twilio):
+    """A worker that was down at 10:00 and comes back at night must not text people then."""
+    _reminder(sessions)
+    sender = {"sms": _sms_sender(fake_twilio)}
+    ten_pm = dt.datetime(2027, 3, 2, 3, tzinfo=dt.UTC)  # March 1, 22:00 in Baltimore
+    next_morning = dt.datetime(2027, 3, 2, 15, tzinfo=dt.UTC)  # March 2, 10:00
+
+    night = drain_once(sessions, sender, now=ten_pm, tasks=[enqueue_due_reminders])
+    morning = drain_once(sessions, sender, now=next_morning, tasks=[enqueue_due_reminders])
+
+    assert (night.queued, night.sent, night.next_due) == (1, 0, next_morning)
+    assert morning.sent == 1
+
+
+@pytest.mark.parametrize(
+    ("due_on", "now", "expected"),
+    [
+        # before 10:00 on the day: at 10:00 (EST, UTC-5)
+        (dt.date(2027, 3, 1), dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC),
+         dt.datetime(2027, 3, 1, 15, tzinfo=dt.UTC)),
+        # within hours: now
+        (dt.date(2027, 3, 1), dt.datetime(2027, 3, 1, 20, tzinfo=dt.UTC),
+         dt.datetime(2027, 3, 1, 20, tzinfo=dt.UTC)),
+        # days late, in the afternoon: now
+        (dt.date(2027, 3, 1), dt.datetime(2027, 3, 9, 19, tzinfo=dt.UTC),
+         dt.datetime(2027, 3, 9, 19, tzinfo=dt.UTC)),
+        # 20:00 or later: the next day at 10:00, across the change to summer time (UTC-4)
+        (dt.date(2027, 3, 13), dt.datetime(2027, 3, 14, 1, tzinfo=dt.UTC),
+         dt.datetime(2027, 3, 14, 14, tzinfo=dt.UTC)),
+        # just after midnight in Baltimore: 10:00 that day
+        (dt.date(2027, 3, 1), dt.datetime(2027, 3, 2, 5, 30, tzinfo=dt.UTC),
+         dt.datetime(2027, 3, 2, 15, tzinfo=dt.UTC)),
+    ],
+)  # fmt: skip
+def test_reminders_are_sent_only_between_ten_and_eight_baltimore_time(due_on, now, expected):
+    from webhooks.outbound import reminder_send_time
+
+    assert reminder_send_time(due_on, now) == expected
+
+
 class _StopWorker(Exception):
     """Ends ``run_forever`` from its wait, the way a test can."""
 
@@ -547,3 +588,27 @@ def test_the_worker_keeps_running_when_the_database_drops_its_connection(
         worker_engine.dispose()
 
     assert [m["To"] for m in fake_twilio.messages] == [NUMBER]
+
+
+def test_the_worker_sends_a_message_that_falls_due_before_its_next_poll_on_time(
+    sessions, fake_twilio
+):
+    """A Telegram answer's next part is queued a moment ahead; waiting for the next 5-second
+    poll would leave the person looking at half an answer."""
+    from webhooks.worker import run_forever
+
+    _queue(sessions, not_before=utcnow() + dt.timedelta(seconds=0.4))
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            raise _StopWorker
+        time.sleep(seconds)
+
+    with pytest.raises(_StopWorker):
+        run_forever(sessions, {"sms": _sms_sender(fake_twilio)}, interval=5.0, wait=wait)
+
+    assert 0 < waits[0] <= 0.4
+    assert len(fake_twilio.messages) == 1
+    assert waits[1] == 5.0  # nothing left queued: back to the poll interval
