@@ -59,6 +59,8 @@ STATUS_RANK = {
     "failed": 5,
     "undelivered": 5,
     "delivered": 5,
+    # Twilio's status list also has this one: some parts of a long message did not arrive.
+    "partially_delivered": 5,
     "read": 6,
     "canceled": 5,
 }

@@ -553,6 +553,20 @@ def test_undelivered_keeps_its_error_code(channel_client, engine):
     assert _stored_status(engine, sid) == ("undelivered", 30003)
 
 
+def test_every_status_twilio_sends_for_an_outbound_sms_is_stored(channel_client, engine):
+    """Twilio's list of message statuses; a refused callback is an error on Twilio's side and
+    a status that stays stale here."""
+    statuses = ("accepted", "scheduled", "queued", "sending", "sent", "delivered",
+                "undelivered", "failed", "partially_delivered", "read", "canceled")  # fmt: skip
+    stored = []
+    for status in statuses:
+        sid = message_sid()
+        response = _status(channel_client, sid, status)
+        stored.append((response.status_code, _stored_status(engine, sid)))
+
+    assert stored == [(204, (status, None)) for status in statuses]
+
+
 def test_error_21610_marks_the_recipient_opted_out(channel_client, engine):
     _status(channel_client, message_sid(), "failed", ErrorCode="21610")
 
