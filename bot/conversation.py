@@ -27,6 +27,7 @@ from bot.model import (
 )
 from bot.parsing import (
     Option,
+    PartialDate,
     button_value,
     case_number_text,
     fold,
@@ -302,6 +303,14 @@ def prompt(state: State) -> tuple[Reply, ...]:
         return (_question_reply(step),)
     if step == "found_open":
         return (_question_reply("q_open"),)
+    if step == "q_month" and (asked := _month_year(state)) is not None:
+        return (
+            Reply(
+                "chat.q_month",
+                {"year": str(asked[1])},
+                choices=(Choice("chat.btn.not_sure", "not sure"),),
+            ),
+        )
     if step == "result":
         return (Reply("chat.result.next", choices=_choices("chat.btn.result", RESULT_NEXT)),)
     if step == "remind_confirm":
@@ -545,14 +554,50 @@ def _answer(state: State, step: str, value: str | None, ctx: Context) -> Transit
     if following is not None:
         moved = _goto(answered, following)
         return _say(moved, *prompt(moved))
+    return _finish_questions(answered, ctx, month_asked=False)
+
+
+def _finish_questions(state: State, ctx: Context, *, month_asked: bool) -> Transition:
+    """The result of the answers; first the month, once, when a year leaves it open."""
+    unsure = outcome.uncertain_date(state.answers, ctx.today)
+    if unsure is not None and not month_asked:
+        moved = _goto(state.with_pending(month_for=unsure), "q_month")
+        return _say(moved, *prompt(moved))
     built = outcome.build(
-        outcome.case_from_answers(answered.answers),
+        outcome.case_from_answers(state.answers),
         programs=(),
         self_reported=True,
-        lang=answered.language,
+        lang=state.language,
         today=ctx.today,
     )
-    return _show_result(answered, built)
+    if unsure is not None:
+        # Still open (NOT SURE, or a month that itself straddles): say so, never guess.
+        first, *rest = built.summary
+        built = replace(built, summary=(first, Reply("chat.result.date_unclear"), *rest))
+    return _show_result(state, built)
+
+
+def _month_year(state: State) -> tuple[str, int] | None:
+    """The date answer the month question is about, and its year."""
+    key = state.pending.get("month_for")
+    value = state.answers.get(str(key)) if key in outcome.DATE_ANSWERS else None
+    return (str(key), PartialDate.from_iso(str(value)).year) if value else None
+
+
+def _on_month(state: State, inbound: Inbound, ctx: Context) -> Transition:
+    """The month of a year that matters ("03/2021", "March", "not sure")."""
+    asked = _month_year(state)
+    if asked is None:
+        return _to_menu(state)
+    key, year = asked
+    cleared = state.with_pending(month_for=None)
+    if is_not_sure(inbound.text):
+        return _finish_questions(cleared, ctx, month_asked=True)
+    when = parse_date(inbound.text) or parse_date(f"{inbound.text} {year}")
+    if when is None or when.year != year or when.earliest() > ctx.today:
+        return _miss(state, "chat.miss.month", year=str(year))
+    answers = {**state.answers, key: when.iso()}
+    return _finish_questions(replace(cleared, answers=answers), ctx, month_asked=True)
 
 
 def _on_question(state: State, inbound: Inbound, ctx: Context) -> Transition:
@@ -730,6 +775,7 @@ STEPS: dict[str, Step] = {
     "q_done_when": _on_date_question,
     "q_court": _on_question,
     "q_open": _on_question,
+    "q_month": _on_month,
     "result": _on_result,
     "remind_confirm": _on_remind_confirm,
     "learn": _on_learn,

@@ -113,6 +113,34 @@ def case_from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The answers a person may give as a year or a month, read as their last day by default.
+DATE_ANSWERS = ("q_when", "q_done_when")
+
+
+def uncertain_date(answers: Mapping[str, Any], today: dt.date) -> str | None:
+    """The date answer (a year or a month) whose first and last days give different results:
+    the law or a waiting period changes inside it, so reading it as its last day could give
+    a wrong answer. Asking for the month settles it, or the result says it needs review."""
+    reading = _result_signature(answers, today)
+    for key in DATE_ANSWERS:
+        value = answers.get(key)
+        if not value:
+            continue
+        told = PartialDate.from_iso(str(value))
+        if told.is_full:
+            continue
+        first_day = {**answers, key: told.earliest().isoformat()}
+        if _result_signature(first_day, today) != reading:
+            return key
+    return None
+
+
+def _result_signature(answers: Mapping[str, Any], today: dt.date) -> tuple[object, ...]:
+    """What a resident would be told: the verdict and each pathway's status."""
+    result = screen_case(case_input(case_from_answers(answers)), today)
+    return (result.verdict.status, tuple(sorted((p.id, p.status) for p in result.pathways)))
+
+
 def case_input(data: Mapping[str, Any]) -> CaseInput:
     """Read a DESIGN.md 5.3 input object (trusted: built by us or by the records store)."""
     person = data.get("person") or {}

@@ -220,3 +220,63 @@ def test_the_vacatur_list_status_is_written_in_the_persons_language():
     assert "26 de abril de 2019" in result
     assert "2019-04-26" not in result
     assert "denied" not in result
+
+
+# ---- a year the law changes in: ask the month, never guess -----------------------------
+
+
+def _guilty_in(year: str) -> Chat:
+    """Possession, nothing else, guilty in ``year``, sentence over in 2024, Baltimore City."""
+    c = Chat()
+    c.say("hi")
+    c.say("1")
+    c.say("2")
+    for answer in ("1", "2", "1", year, "1", "2024", "1", "2"):
+        c.say(answer)
+    return c
+
+
+def test_a_year_the_law_changes_in_asks_for_the_month():
+    """Possession charged before 1 July 2023 was cleared by the state; after, it needs a
+    petition. "2023" read as 31 December would tell someone cleared to file."""
+    c = _guilty_in("2023")
+
+    assert c.state["step"] == "q_month"
+    assert c.last is not None
+    assert c.last.messages[-1].text == c.text("chat.q_month", year="2023")
+
+
+@pytest.mark.parametrize(("month", "cleared"), [("March", True), ("11/2023", False)])
+def test_the_month_settles_whether_the_state_already_cleared_it(month, cleared):
+    c = _guilty_in("2023")
+
+    result = c.say(month)
+
+    assert c.state["step"] == "result"
+    assert c.state["answers"]["q_when"] == ("2023-03" if cleared else "2023-11")
+    assert ("July 1, 2024" in result) is cleared
+    assert c.text("chat.result.date_unclear") not in result
+
+
+def test_not_sure_of_the_month_says_a_lawyer_must_check():
+    c = _guilty_in("2023")
+
+    result = c.say("not sure")
+
+    assert c.state["step"] == "result"
+    assert c.text("chat.result.date_unclear") in result
+
+
+def test_a_month_of_another_year_is_asked_again():
+    c = _guilty_in("2023")
+
+    again = c.say("5/2019")
+
+    assert c.state["step"] == "q_month"
+    assert again == c.text("chat.miss.month", year="2023")
+
+
+def test_a_year_the_law_does_not_change_in_goes_straight_to_the_result():
+    c = _guilty_in("2015")
+
+    assert c.state["step"] == "result"
