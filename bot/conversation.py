@@ -42,6 +42,7 @@ from bot.parsing import (
     parse_option,
     parse_yes_no,
     split_button,
+    stop_request_lang,
 )
 from bot.state import MAX_HISTORY, State, reply_from_json, reply_to_json
 
@@ -913,6 +914,8 @@ def _dispatch(state: State, inbound: Inbound, ctx: Context, *, welcome_back: boo
             # Twilio answers its opt-out keywords itself (DESIGN.md section 4); we stay quiet.
             return _say(state)
         command = "menu" if command == "stop" else None
+    if inbound.kind == "text" and (asked_in := stop_request_lang(inbound.text)) is not None:
+        return _stop_hint(state, inbound, asked_in)
     if state.step == "new" and command != "delete":
         return _on_new(state, inbound, ctx)
     # In the language step "english"/"español" are answers, not switches.
@@ -925,6 +928,13 @@ def _dispatch(state: State, inbound: Inbound, ctx: Context, *, welcome_back: boo
     if step is None:
         return _to_menu(state)
     return step(state, inbound, ctx)
+
+
+def _stop_hint(state: State, inbound: Inbound, asked_in: str) -> Transition:
+    """ "Please stop texting me" is not the STOP keyword: tell the person the word that works
+    (and how to erase), in their words' language, without counting a miss or asking more."""
+    hint = "chat.stop_hint.sms" if inbound.channel == "sms" else "chat.stop_hint.chat"
+    return _say(replace(state, lang=state.lang or asked_in), Reply(hint))
 
 
 def error_transition(state: State, inbound: Inbound) -> Transition:

@@ -478,6 +478,31 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 _COMMAND_OF = {phrase: name for name, phrases in COMMANDS.items() for phrase in phrases}
 
+#: Sentences asking us to stop or forget ("please stop texting me", "borren mis datos"): not
+#: the STOP or DELETE keyword Twilio and the dialog act on, so we tell the person the word.
+_STOP_PHRASES = {
+    # Never "delete my" or "remove my" alone: "delete my record" is what people come for.
+    "en": ("stop texting", "stop messaging", "stop sending", "stop contacting", "dont text",
+           "do not text", "dont message", "dont contact", "leave me alone", "unsubscribe me",
+           "delete my data", "delete my info", "delete my information", "delete my number",
+           "erase my data", "erase my info", "erase my number", "remove my number"),
+    "es": ("no me escriban", "no me escribas", "no me manden", "no me mande",
+           "dejen de escribir", "dejen de mandar", "deja de escribir", "deja de mandar",
+           "borren mis datos", "borra mis datos", "borrar mis datos", "eliminen mis datos",
+           "borren mi numero", "borrar mi numero"),
+}  # fmt: skip
+
+
+def stop_request_lang(text: str) -> str | None:
+    """The language of a sentence asking us to stop writing or to erase the person's data
+    (``en`` or ``es``); None for any other message."""
+    folded = f" {fold(text)} "
+    for lang, phrases in _STOP_PHRASES.items():
+        if any(f" {phrase} " in folded for phrase in phrases):
+            return lang
+    return None
+
+
 GREETINGS = frozenset(
     [
         "hi",

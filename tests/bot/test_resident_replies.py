@@ -280,3 +280,35 @@ def test_a_year_the_law_does_not_change_in_goes_straight_to_the_result():
     c = _guilty_in("2015")
 
     assert c.state["step"] == "result"
+
+
+# ---- "stop texting me" is not the STOP keyword: say the word that works --------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("Please stop texting me", "en"), ("delete my data please", "en"),
+     ("no me escriban mas", "es"), ("borren mis datos", "es")],
+)  # fmt: skip
+def test_a_sentence_asking_to_stop_is_told_the_word_that_works(text, lang):
+    c = Chat()
+    c.say("hi")
+
+    reply = c.say(text)
+
+    assert c.lang == lang
+    assert reply == c.text("chat.stop_hint.sms")
+    assert c.state["misses"] == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["How do I delete my record?", "can I remove my conviction", "borrar mis antecedentes"]
+)
+def test_asking_how_to_clear_a_record_is_not_taken_for_stop(text):
+    c = Chat()
+    c.say("hi")
+    c.say("1")
+
+    reply = c.say(text)
+
+    assert c.text("chat.stop_hint.sms") not in reply
