@@ -741,7 +741,7 @@ def _on_handoff_confirm(state: State, inbound: Inbound, ctx: Context) -> Transit
         return _miss(state, "chat.miss.yes_no")
     if not answer:
         return _to_menu(state, Reply("chat.handoff.declined"))
-    moved = _goto(state, "menu", remember=False)
+    moved = replace(_goto(state, "menu", remember=False), handoff_waiting=True)
     return _say(
         moved,
         Reply("chat.handoff.done"),
@@ -840,7 +840,8 @@ def _cmd_delete(state: State, inbound: Inbound) -> Transition:
 
 
 def _cmd_restart(state: State, inbound: Inbound) -> Transition:
-    fresh = State(step="menu", lang=state.lang)
+    # A team answer still waits for this person: starting over must not lose it.
+    fresh = State(step="menu", lang=state.lang, handoff_waiting=state.handoff_waiting)
     return _say(fresh, Reply("chat.restart"), *prompt(fresh))
 
 
@@ -865,7 +866,7 @@ def advance(state: State, inbound: Inbound, ctx: Context) -> Transition:
     now = inbound.received_at
     idle = now - state.last_seen if state.last_seen is not None else dt.timedelta(0)
     if state.step != "new" and idle > EXPIRE_AFTER:
-        state = State()
+        state = State(handoff_waiting=state.handoff_waiting)
     welcome_back = state.step != "new" and idle > WELCOME_BACK_AFTER
     transition = _dispatch(state, inbound, ctx, welcome_back=welcome_back)
     new_state = transition.state

@@ -161,6 +161,23 @@ class Answered:
     lang: str | None
 
 
+@dataclass(frozen=True)
+class TeamAnswer:
+    """A worker's answer to one handoff request, not yet delivered to the resident."""
+
+    handoff_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class WaitingHandoffs:
+    """A sender's handoff requests that still concern them: answers to deliver now, and
+    whether a request is still open without an answer (so the next message must ask again)."""
+
+    answers: tuple[TeamAnswer, ...] = ()
+    awaiting_answer: bool = False
+
+
 class AlreadyAnswered(Exception):  # noqa: N818 - names the situation, not a failure
     """Raised by ``save`` when a concurrent delivery of the same provider message committed
     its answer first; the caller rolls back and loads again to answer from that reply."""
@@ -237,6 +254,18 @@ class ConversationStore(Protocol):
         now: dt.datetime,
     ) -> None:
         """Open a request for a person to follow up."""
+        ...
+
+    def waiting_handoffs(self, channel: str, sender_hash: str) -> WaitingHandoffs:
+        """The sender's undelivered team answers (locked until commit, so a worker cannot
+        change one while it is being sent) and whether a request still awaits one.
+
+        Asked only for a conversation whose state says a handoff is waiting: it costs a query.
+        """
+        ...
+
+    def mark_answers_delivered(self, handoff_ids: tuple[int, ...], *, now: dt.datetime) -> None:
+        """Record that these answers went out with this transaction's reply."""
         ...
 
     def forget_sender(self, channel: str, sender_hash: str) -> None:

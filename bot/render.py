@@ -88,14 +88,23 @@ def _split_sms(text: str) -> list[str]:
         if current:
             parts.append(current)
         while sms_segments(line) > MAX_SMS_SEGMENTS:
-            cut = line.rfind(" ", 0, 450)
-            cut = cut if cut > 0 else 450
+            fits = _longest_fitting(line)
+            cut = line.rfind(" ", 0, fits + 1)
+            cut = cut if cut > 0 else fits
             parts.append(line[:cut])
             line = line[cut:].lstrip()
         current = line
     if current:
         parts.append(current)
     return parts
+
+
+def _longest_fitting(line: str) -> int:
+    """How many leading characters fit in 3 segments (fewer when ``{}[]~|€`` count twice)."""
+    size = min(len(line), 153 * MAX_SMS_SEGMENTS)
+    while size > 1 and sms_segments(line[:size]) > MAX_SMS_SEGMENTS:
+        size -= 1
+    return size
 
 
 def format_date(value: str, lang: str) -> str:

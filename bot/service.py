@@ -4,16 +4,18 @@
 locked; a provider retry is then answered from the stored reply (the transaction is rolled back,
 nothing advances); otherwise the conversation advances, its effects (reminder,
 handoff request, erasure) are applied, the state and the rendered reply are saved together,
-and the store commits. A crash inside a step answers with a short apology and the menu and
-keeps the previous state; storage errors propagate so the channel can answer 503 and the
-provider retries.
+and the store commits. A team answer to a handoff request (no address is kept, so it waits for
+the person's next message) goes out before the reply and is marked delivered in the same
+transaction; only a state whose ``handoff_waiting`` is set pays the query for it. A crash
+inside a step answers with a short apology and the menu and keeps the previous state; storage
+errors propagate so the channel can answer 503 and the provider retries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.conversation import Context, Transition, advance, error_transition
 from bot.model import (
@@ -25,7 +27,9 @@ from bot.model import (
     Inbound,
     OpenHandoff,
     OutboundMessage,
+    Reply,
     SaveReminder,
+    WaitingHandoffs,
 )
 from bot.render import plain_text, render
 from bot.state import State
@@ -76,11 +80,22 @@ def _handle(
         seen = stored.answered
         return HandleResult(seen.messages, seen.lang or "en", duplicate=True)
     state = State.from_json(stored.state)
+    waiting = (
+        store.waiting_handoffs(inbound.channel, inbound.sender_hash)
+        if state.handoff_waiting
+        else None
+    )
     try:
         transition = advance(state, inbound, Context(today=today, lookup=lookup))
     except Exception as error:  # noqa: BLE001 - any bug in a step must still answer the person
         log.error("conversation step failed", extra={"exc_type": type(error).__name__})
         transition = error_transition(state, inbound)
+    # A transition that says nothing (STOP on SMS: Twilio answers it) delivers nothing.
+    if waiting is not None and transition.replies:
+        transition = _with_team_answers(transition, waiting)
+        if waiting.answers:
+            delivered = tuple(a.handoff_id for a in waiting.answers)
+            store.mark_answers_delivered(delivered, now=inbound.received_at)
     lang = transition.state.lang or state.lang or "en"
     messages = tuple(render(transition.replies, inbound.channel, lang))
     forgotten = _apply_effects(inbound, store, transition, lang)
@@ -99,6 +114,18 @@ def _handle(
         store.record_processed(inbound.channel, answer, None, now=now)
     store.commit()
     return HandleResult(messages, lang)
+
+
+def _with_team_answers(transition: Transition, waiting: WaitingHandoffs) -> Transition:
+    """Put the team's answers before the reply, and keep the flag only while one may come."""
+    answers = tuple(Reply("chat.handoff.answer", {"answer": a.text}) for a in waiting.answers)
+    opened = any(isinstance(effect, OpenHandoff) for effect in transition.effects)
+    still_waiting = waiting.awaiting_answer or opened
+    # After DELETE the state is ``State()`` (False): an erased person waits for nothing.
+    state = replace(
+        transition.state, handoff_waiting=transition.state.handoff_waiting and still_waiting
+    )
+    return Transition(state, answers + transition.replies, transition.effects)
 
 
 def _apply_effects(

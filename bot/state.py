@@ -20,6 +20,8 @@ class State:
     ``answers`` holds the question path's answers; ``pending`` holds values between two steps
     (the case number until the date of birth arrives, the step to return to after LANG);
     ``result`` holds the last result as replies, never the date of birth.
+    ``handoff_waiting`` is set when the person asked for a person: only then does the service
+    look for a team answer to deliver (everyone else's messages cost no extra query).
     """
 
     step: str = "new"
@@ -30,6 +32,7 @@ class State:
     last_seen: dt.datetime | None = None
     pending: Mapping[str, Any] = field(default_factory=dict)
     result: Mapping[str, Any] | None = None
+    handoff_waiting: bool = False
 
     @property
     def language(self) -> str:
@@ -42,8 +45,12 @@ class State:
         return replace(self, pending={k: v for k, v in pending.items() if v is not None})
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON stored in ``conversations.state``."""
-        return {
+        """The JSON stored in ``conversations.state``.
+
+        ``handoff_waiting`` is written only when set, so states stored before it existed and
+        states of people who never asked for a person read and write alike (same version).
+        """
+        data: dict[str, Any] = {
             "v": STATE_VERSION,
             "step": self.step,
             "lang": self.lang,
@@ -54,6 +61,9 @@ class State:
             "pending": dict(self.pending),
             "result": dict(self.result) if self.result is not None else None,
         }
+        if self.handoff_waiting:
+            data["handoff_waiting"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> State:
@@ -71,6 +81,7 @@ class State:
                 last_seen=dt.datetime.fromisoformat(last_seen) if last_seen else None,
                 pending=dict(data.get("pending") or {}),
                 result=dict(data["result"]) if data.get("result") else None,
+                handoff_waiting=data.get("handoff_waiting") is True,
             )
         except (KeyError, TypeError, ValueError):
             return cls()

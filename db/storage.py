@@ -28,6 +28,8 @@ from bot.model import (
     ProcessedMessage,
     ProgramStatus,
     StoredConversation,
+    TeamAnswer,
+    WaitingHandoffs,
 )
 from db.base import utcnow
 from db.driver_sql import DriverStatement
@@ -317,6 +319,36 @@ class SqlConversationStore:
         )
         self.session.flush()
 
+    def waiting_handoffs(self, channel: str, sender_hash: str) -> WaitingHandoffs:
+        """The sender's requests not yet answered to them, locked until commit.
+
+        ``FOR UPDATE`` (PostgreSQL; on SQLite this transaction holds the write lock already):
+        a worker editing an answer waits, and then finds it delivered, so the text sent is
+        the text marked delivered.
+        """
+        rows = self.session.execute(
+            select(HandoffRequest.id, HandoffRequest.answer, HandoffRequest.status)
+            .where(
+                HandoffRequest.channel == channel,
+                HandoffRequest.sender_hash == sender_hash,
+                HandoffRequest.answer_delivered_at.is_(None),
+            )
+            .order_by(HandoffRequest.id)
+            .with_for_update()
+        ).all()
+        return waiting_from_rows(rows)
+
+    def mark_answers_delivered(self, handoff_ids: tuple[int, ...], *, now: dt.datetime) -> None:
+        """Stamp the answers sent with this reply (committed with the conversation's state)."""
+        self.session.execute(
+            update(HandoffRequest)
+            .where(
+                HandoffRequest.id.in_(handoff_ids), HandoffRequest.answer_delivered_at.is_(None)
+            )
+            .values(answer_delivered_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
     def forget_sender(self, channel: str, sender_hash: str) -> None:
         """Delete every row naming this sender: conversation, answers, reminders, handoffs.
 
@@ -335,6 +367,13 @@ class SqlConversationStore:
         """Roll the transaction back (and release the row lock)."""
         self._locked = None
         self.session.rollback()
+
+
+def waiting_from_rows(rows: Any) -> WaitingHandoffs:
+    """(id, answer, status) rows of undelivered requests -> what to deliver, what to wait for."""
+    answers = tuple(TeamAnswer(int(id_), answer) for id_, answer, _ in rows if answer)
+    awaiting = any(answer is None and status != "closed" for _, answer, status in rows)
+    return WaitingHandoffs(answers, awaiting)
 
 
 class SqlCaseLookup:
@@ -381,7 +420,9 @@ def purge(session: Session, *, now: dt.datetime, retention_days: int) -> dict[st
 
     Conversations idle longer than ``retention_days``; answered-message records after
     ``PROCESSED_KEEP``; reminders already sent or cancelled, and closed handoff requests,
-    once older than the retention period. Scheduled reminders and open requests stay.
+    once older than the retention period. Scheduled reminders and open requests stay. A team
+    answer lives in its request and goes with it (answering or delivering it moves
+    ``updated_at``, so a closed request stays the retention period after its last change).
     """
     cutoff = now - dt.timedelta(days=retention_days)
     counts: dict[str, int] = {}

@@ -78,7 +78,12 @@ class Reminder(Base):
 
 
 class HandoffRequest(Base):
-    """A request to talk to a person, with the summary the person agreed to share."""
+    """A request to talk to a person, with the summary the person agreed to share.
+
+    ``answer`` is a worker's message for the resident: no address is kept, so it waits here
+    until the resident next writes on ``channel`` and goes out with the bot's reply
+    (``answer_delivered_at``, set in the same transaction as that reply's state change).
+    """
 
     __tablename__ = "handoff_requests"
 
@@ -94,5 +99,9 @@ class HandoffRequest(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(254))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answer_delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_handoff_requests_queue", "status", "created_at"),)

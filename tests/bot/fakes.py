@@ -16,6 +16,8 @@ from bot.model import (
     OutboundMessage,
     ProcessedMessage,
     StoredConversation,
+    TeamAnswer,
+    WaitingHandoffs,
 )
 
 
@@ -28,6 +30,8 @@ class MemoryStore:
     reminders: list[dict[str, Any]] = field(default_factory=list)
     handoffs: list[dict[str, Any]] = field(default_factory=list)
     commits: int = 0
+    #: ``waiting_handoffs`` calls: the query the database would run.
+    handoff_queries: int = 0
     _snapshot: dict[str, Any] | None = None
 
     def _begin(self) -> None:
@@ -99,7 +103,43 @@ class MemoryStore:
 
     def add_handoff(self, channel, sender_hash, **values):
         self._begin()
-        self.handoffs.append({"channel": channel, "sender_hash": sender_hash, **values})
+        self.handoffs.append(
+            {
+                "id": len(self.handoffs) + 1,
+                "channel": channel,
+                "sender_hash": sender_hash,
+                "status": "open",
+                "answer": None,
+                "answer_delivered_at": None,
+                **values,
+            }
+        )
+
+    def answer_handoff(self, text: str, *, index: int = -1, status: str | None = None) -> None:
+        """What a worker does in the console: write an answer (and maybe close)."""
+        self.handoffs[index]["answer"] = text
+        if status is not None:
+            self.handoffs[index]["status"] = status
+
+    def waiting_handoffs(self, channel: str, sender_hash: str) -> WaitingHandoffs:
+        self._begin()
+        self.handoff_queries += 1
+        mine = [
+            h
+            for h in self.handoffs
+            if (h["channel"], h["sender_hash"]) == (channel, sender_hash)
+            and h["answer_delivered_at"] is None
+        ]
+        return WaitingHandoffs(
+            tuple(TeamAnswer(h["id"], h["answer"]) for h in mine if h["answer"]),
+            any(h["answer"] is None and h["status"] != "closed" for h in mine),
+        )
+
+    def mark_answers_delivered(self, handoff_ids, *, now):
+        self._begin()
+        for h in self.handoffs:
+            if h["id"] in handoff_ids and h["answer_delivered_at"] is None:
+                h["answer_delivered_at"] = now
 
     def forget_sender(self, channel: str, sender_hash: str) -> None:
         self._begin()

@@ -23,6 +23,10 @@ PARAMS = {
     "day": "30",
     "month": "septiembre",
     "year": "2027",
+    "answer": (
+        "Hi, this is Dana from the clinic. Your 2016 case can be expunged now. Call us at "
+        "410-555-0142 on a weekday and we will help you fill in the form for free."
+    ),
 }
 
 
@@ -101,6 +105,19 @@ def test_an_over_long_sms_is_split_into_parts_of_at_most_three_segments():
 
     assert len(messages) > 1
     assert all(sms_segments(m.text) <= 3 for m in messages)
+
+
+def test_a_long_team_answer_full_of_two_septet_characters_still_splits_within_three_segments():
+    answer = "[see] {form} " * 80  # "[", "]", "{", "}" cost two septets each in GSM-7
+
+    messages = render([Reply("chat.handoff.answer", {"answer": answer.strip()})], "sms", "en")
+
+    assert len(messages) > 1
+    assert all(sms_segments(m.text) <= 3 for m in messages)
+    assert (
+        " ".join(m.text for m in messages).split()
+        == ("A message from our team: " + answer).split()
+    )
 
 
 def _readable(text: str) -> str:

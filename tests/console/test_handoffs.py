@@ -149,3 +149,61 @@ def test_a_request_deleted_by_the_resident_disappears(app, worker_client, handof
     assert f'id="handoff-{handoff}"' not in worker_client.get("/console/handoffs/").get_data(
         as_text=True
     )
+
+
+def test_the_inbox_says_where_each_request_and_its_answer_are(app, worker_client, handoff):
+    base = f"/console/handoffs/{handoff}"
+
+    def status() -> str:
+        page = worker_client.get("/console/handoffs/?view=active").get_data(as_text=True)
+        row = page.split(f'id="handoff-{handoff}"', 1)[1].split("</tr>", 1)[0]
+        return " ".join(html.unescape(row).split())
+
+    opened = status()
+    _post(worker_client, f"{base}/claim")
+    claimed = status()
+    _post(worker_client, f"{base}/answer", answer="Call us at 410-555-0142.")
+    answered = status()
+    detail = worker_client.get(base).get_data(as_text=True)
+    with app.extensions["recordcheck.sessions"]() as session:
+        SqlConversationStore(session).mark_answers_delivered(
+            (handoff,), now=utcnow().replace(year=2026, month=12, day=1, hour=14, minute=5)
+        )
+        session.commit()
+    delivered = status()
+    _post(worker_client, f"{base}/close")
+    closed = worker_client.get("/console/handoffs/?view=closed").get_data(as_text=True)
+
+    assert "open" in opened
+    assert "claimed by you" in claimed
+    assert "answered, waiting for the person to write" in answered
+    assert "Call us at 410-555-0142." in detail
+    assert "Written by you" in detail
+    assert "answer delivered 2026-12-01 14:05 UTC" in delivered
+    assert "closed by you" in closed
+    assert "answer delivered 2026-12-01 14:05 UTC" in closed
+    with app.extensions["recordcheck.sessions"]() as session:
+        events = list(
+            session.scalars(
+                select(ConsoleAuditEvent).where(ConsoleAuditEvent.action == "handoff_answer")
+            )
+        )
+    assert [(e.detail, e.target_hash is not None) for e in events] == [("new", True)]
+
+
+def test_a_delivered_answer_has_no_form_and_an_admin_may_answer(
+    app, worker_client, admin_client, handoff
+):
+    base = f"/console/handoffs/{handoff}"
+    _post(worker_client, f"{base}/claim")
+
+    by_admin = _post(admin_client, f"{base}/answer", answer="From the supervisor.")
+    with app.extensions["recordcheck.sessions"]() as session:
+        SqlConversationStore(session).mark_answers_delivered((handoff,), now=utcnow())
+        session.commit()
+    page = worker_client.get(base).get_data(as_text=True)
+
+    assert by_admin.status_code == 302
+    assert _row(app, handoff).answer == "From the supervisor."
+    assert 'name="answer"' not in page
+    assert "From the supervisor." in page

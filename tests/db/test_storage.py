@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import String, select, text
+from sqlalchemy import String, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from bot import conversation, service
@@ -326,3 +326,79 @@ def test_purge_removes_idle_conversations_and_old_answers(records):
     assert counts["processed_messages"] == 2
     assert old.row() is None
     assert recent.row() is not None
+
+
+# ---- team answers to handoff requests --------------------------------------------------------
+
+TEAM_ANSWER = "Hi, this is Dana at the clinic: call us at 410-555-0142 on a weekday."
+
+
+def _answer_handoffs(engine, **values) -> None:
+    with make_session_factory(engine)() as session:
+        session.execute(
+            update(HandoffRequest).values(answer=TEAM_ANSWER, answered_by="worker:1", **values)
+        )
+        session.commit()
+
+
+def _handoff_rows(engine) -> list[HandoffRequest]:
+    with make_session_factory(engine)() as session:
+        return list(session.scalars(select(HandoffRequest).order_by(HandoffRequest.id)))
+
+
+def test_a_team_answer_goes_out_once_with_the_next_reply(records):
+    person = Person(records)
+    for line in ["hi", "1", "4", "yes"]:
+        person.say(line)
+    assert person.row().state["handoff_waiting"] is True
+    _answer_handoffs(records)
+
+    answered = person.say("menu")
+    again = person.say("menu")
+
+    assert answered.startswith(f"A message from our team: {TEAM_ANSWER}")
+    assert TEAM_ANSWER not in again
+    (row,) = _handoff_rows(records)
+    assert row.answer_delivered_at is not None
+    assert "handoff_waiting" not in person.row().state
+
+
+def test_delete_erases_answered_requests_and_leaves_nothing_naming_the_sender(records):
+    person = Person(records)
+    for line in ["hi", "1", "4", "yes", "4", "yes"]:
+        person.say(line)
+    _answer_handoffs(records)
+
+    person.say("DELETE")
+    person.say("yes")
+
+    assert _handoff_rows(records) == []
+    assert _rows_naming(records, person.hash) == {}
+
+
+def test_purge_treats_answered_requests_like_the_others(records):
+    person = Person(records)
+    for line in ["hi", "1", "4", "yes", "4", "yes", "4", "yes", "4", "yes"]:
+        person.say(line)
+    old = NOW - dt.timedelta(days=40)
+    recent = NOW - dt.timedelta(days=3)
+    ids = [row.id for row in _handoff_rows(records)]
+    cases = {
+        ids[0]: {"status": "closed", "updated_at": old},  # closed, undelivered, old: goes
+        ids[1]: {"status": "closed", "updated_at": old, "answer_delivered_at": old},  # goes
+        ids[2]: {"status": "claimed", "updated_at": old},  # open or claimed: stays
+        ids[3]: {"status": "closed", "updated_at": recent},  # within retention: stays
+    }
+    with make_session_factory(records)() as session:
+        for handoff_id, values in cases.items():
+            session.execute(
+                update(HandoffRequest)
+                .where(HandoffRequest.id == handoff_id)
+                .values(answer=TEAM_ANSWER, **values)
+            )
+        session.commit()
+        counts = purge(session, now=NOW, retention_days=30)
+        session.commit()
+
+    assert counts["handoff_requests"] == 2
+    assert [row.id for row in _handoff_rows(records)] == ids[2:]

@@ -1,21 +1,28 @@
-"""The handoff inbox: residents who asked for a person; claim, add notes, release, close.
+"""The handoff inbox: residents who asked for a person; claim, note, answer, release, close.
 
 A resident appears only as a short form of their keyed hash plus the summary they agreed to
 share (language, case number or "from answers", the result in brief). Claims are made with a
 conditional UPDATE, so two workers clicking at once cannot both get the same request.
+
+No address is kept (DESIGN.md section 3), so an answer cannot be sent: it waits in the request
+and ``bot.service`` delivers it, once, with the reply to the person's next message. It can be
+changed until then; the conditional UPDATE refuses a change once it has gone out.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from werkzeug.wrappers import Response as BaseResponse
 
 from db.base import utcnow
 from db.models.console import ConsoleUser
 from db.models.conversation import HandoffRequest
+from knowledge.texts import render as render_text
 from webhooks.console import audit
 from webhooks.console.security import current_user, settings_of_current
 from webhooks.db import db_session
@@ -31,7 +38,56 @@ VIEWS = {
 }
 MAX_NOTE = 2000
 MAX_NOTES_TOTAL = 20_000
+#: An answer goes out as SMS too: 1,000 characters is three messages of three segments.
+MAX_ANSWER = 1000
 PAGE_SIZE = 100
+#: The console is in English; its words live in knowledge/texts/console.*.yaml.
+CONSOLE_LANG = "en"
+#: Line breaks and tabs are the only control characters an answer may hold.
+_ALLOWED_CONTROLS = frozenset("\n\t")
+
+
+def words(key: str, **params: object) -> str:
+    """A console text (``console.handoff.<key>``) in the console's language."""
+    return render_text(f"console.handoff.{key}", CONSOLE_LANG, **params).strip()
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def state_words(row: HandoffRequest) -> tuple[str, str | None]:
+    """The request's state in plain words: its status, and where its answer is (if any)."""
+    status = words(f"state.{row.status}") if row.status in STATUSES else row.status
+    if row.answer_delivered_at is not None:
+        return status, words("state.delivered", date=_stamp(row.answer_delivered_at))
+    if row.answer:
+        return status, words("state.answered")
+    return status, None
+
+
+def clean_answer(raw: str) -> str:
+    """The answer as stored: Windows line ends made plain, outer blanks removed."""
+    return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def answer_problem(text: str) -> str | None:
+    """Why an answer cannot be saved (a message for the worker), or None.
+
+    Refused: nothing to say; over ``MAX_ANSWER``; control characters (NUL...), surrogates,
+    and U+FFFD, which is what a form's broken UTF-8 decodes to: SMS and Telegram would carry
+    them as garbage or refuse the message.
+    """
+    if not text:
+        return words("answer.empty")
+    if len(text) > MAX_ANSWER:
+        return words("answer.too_long", max=MAX_ANSWER, length=len(text))
+    for ch in text:
+        if ch == "\ufffd" or (
+            unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS
+        ):
+            return words("answer.bad_text")
+    return None
 
 
 def _me() -> str:
@@ -50,11 +106,11 @@ def _audit(action: str, handoff_id: int, detail: str | None = None) -> None:
 
 
 def _claimers(rows: list[HandoffRequest]) -> dict[str, str]:
-    """Worker emails for the ``worker:<id>`` values in ``claimed_by``."""
+    """Worker emails for the ``worker:<id>`` values in ``claimed_by`` and ``answered_by``."""
     ids = set()
-    for row in rows:
-        if row.claimed_by and row.claimed_by.startswith("worker:"):
-            tail = row.claimed_by.split(":", 1)[1]
+    for who in [w for row in rows for w in (row.claimed_by, row.answered_by)]:
+        if who and who.startswith("worker:"):
+            tail = who.split(":", 1)[1]
             if tail.isdigit():
                 ids.add(int(tail))
     if not ids:
@@ -92,6 +148,7 @@ def index() -> tuple[str, int]:
         counts={s: counts.get(s, 0) for s in STATUSES},
         claimers=_claimers(rows),
         me=_me(),
+        state_words=state_words,
     )
     return page, 200
 
@@ -134,6 +191,11 @@ def _detail_page(row: HandoffRequest, status: int = 200, **context: Any) -> tupl
         me=_me(),
         may_change=_may_change(row),
         max_note=MAX_NOTE,
+        max_answer=MAX_ANSWER,
+        may_answer=_may_change(row) and _answerable(row),
+        state_words=state_words,
+        words=words,
+        stamp=_stamp,
         **context,
     )
     return page, status
@@ -209,3 +271,60 @@ def close(handoff_id: int) -> BaseResponse:
     _audit("handoff_close", row.id)
     session.commit()
     return redirect(url_for("console.handoffs.index"))
+
+
+def _answerable(row: HandoffRequest) -> bool:
+    """Not delivered yet, and not closed without one (that person waits for nothing now)."""
+    return row.answer_delivered_at is None and (row.status != "closed" or bool(row.answer))
+
+
+def _answer_refusal(row: HandoffRequest) -> str:
+    if row.answer_delivered_at is not None:
+        return words("answer.delivered", date=_stamp(row.answer_delivered_at))
+    if row.status == "closed":
+        return words("answer.closed")
+    return words("answer.not_yours")
+
+
+@bp.post("/<int:handoff_id>/answer")
+def answer(handoff_id: int) -> BaseResponse | tuple[str, int]:
+    """Write or change the answer the person gets the next time they write to us.
+
+    The audit records who and when, never the text (as for notes). Saving the same text again
+    (a double click, a resubmitted form) changes nothing and records nothing.
+    """
+    session = db_session()
+    row = _handoff(handoff_id)
+    if not _may_change(row):
+        abort(403, words("answer.not_yours"))
+    if not _answerable(row):
+        return _detail_page(row, 409, error=_answer_refusal(row))
+    text = clean_answer(request.form.get("answer", ""))
+    problem = answer_problem(text)
+    if problem is not None:
+        return _detail_page(row, 400, error=problem, answer_draft=text)
+    if text == row.answer:
+        return redirect(url_for("console.handoffs.detail", handoff_id=row.id))
+    first = row.answer is None
+    now = utcnow()
+    allowed = [
+        HandoffRequest.id == row.id,
+        HandoffRequest.answer_delivered_at.is_(None),
+        or_(HandoffRequest.status != "closed", HandoffRequest.answer.is_not(None)),
+    ]
+    if not current_user().is_admin:
+        allowed.append(HandoffRequest.claimed_by == _me())
+    result = session.execute(
+        update(HandoffRequest)
+        .where(*allowed)
+        .values(answer=text, answered_by=_me(), answered_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        # Delivered (or closed, or taken) between the page and the click.
+        session.rollback()
+        session.refresh(row)
+        return _detail_page(row, 409, error=_answer_refusal(row), answer_draft=text)
+    _audit("handoff_answer", row.id, "new" if first else "changed")
+    session.commit()
+    return redirect(url_for("console.handoffs.detail", handoff_id=row.id))
