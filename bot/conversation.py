@@ -872,7 +872,9 @@ def advance(state: State, inbound: Inbound, ctx: Context) -> Transition:
     new_state = transition.state
     if not any(isinstance(effect, ForgetMe) for effect in transition.effects):
         new_state = replace(new_state, last_seen=now)
-    replies = _buttons_of_step(transition.replies, new_state.step)
+    replies = transition.replies
+    if inbound.channel != "sms":  # SMS shows no buttons: numbered lines in the text
+        replies = _buttons_of_step(replies, new_state.step)
     if welcome_back and replies and replies[0].key != "chat.welcome_back":
         replies = (Reply("chat.welcome_back"), *replies)
     return Transition(new_state, replies, transition.effects)

@@ -496,6 +496,8 @@ _STOP_PHRASES = {
 def stop_request_lang(text: str) -> str | None:
     """The language of a sentence asking us to stop writing or to erase the person's data
     (``en`` or ``es``); None for any other message."""
+    if " " not in text.strip():
+        return None  # every phrase has two words or more: answers like "1" or "yes" end here
     folded = f" {fold(text)} "
     for lang, phrases in _STOP_PHRASES.items():
         if any(f" {phrase} " in folded for phrase in phrases):
