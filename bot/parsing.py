@@ -400,6 +400,13 @@ def parse_date(text: str) -> PartialDate | None:
 
 def parse_full_date(text: str) -> dt.date | None:
     """A complete date (a date of birth), or None."""
+    digits = text.strip()
+    if len(digits) == 8 and digits.isdigit():
+        # "03251985": a date typed on a keypad without separators, month first as in the US.
+        try:
+            return dt.date(int(digits[4:]), int(digits[:2]), int(digits[2:4]))
+        except ValueError:
+            return None
     partial = parse_date(text)
     if partial is None or not partial.is_full:
         return None

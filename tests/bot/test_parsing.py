@@ -111,6 +111,14 @@ def test_a_date_of_birth_needs_the_day():
     assert parse_full_date("1985") is None
 
 
+def test_a_date_of_birth_typed_without_separators_is_month_first():
+    """A keypad makes "03251985" easier than "03/25/1985"; US dates put the month first."""
+    assert parse_full_date("03251985") == dt.date(1985, 3, 25)
+    assert parse_full_date(" 12011990 ") == dt.date(1990, 12, 1)
+    assert parse_full_date("25031985") is None  # no 25th month: not guessed as day first
+    assert parse_full_date("0325198") is None
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
