@@ -882,13 +882,12 @@ def advance(state: State, inbound: Inbound, ctx: Context) -> Transition:
 
 def _buttons_of_step(replies: tuple[Reply, ...], step: str) -> tuple[Reply, ...]:
     """Mark each offered choice with the step now waiting for it (see ``split_button``)."""
-    return tuple(
-        replace(reply, choices=tuple(replace(c, value=button_value(step, c.value)) for c in
-                                     reply.choices))
-        if reply.choices
-        else reply
-        for reply in replies
-    )  # fmt: skip
+    return tuple(_tagged(reply, step) if reply.choices else reply for reply in replies)
+
+
+def _tagged(reply: Reply, step: str) -> Reply:
+    choices = tuple(replace(c, value=button_value(step, c.value)) for c in reply.choices)
+    return replace(reply, choices=choices)
 
 
 def _stale_button(state: State, inbound: Inbound) -> tuple[Inbound, bool]:

@@ -480,7 +480,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "delete": ("delete", "borrar", "delete me", "delete my data", "borrar todo", "erase"),
     "restart": ("restart", "reiniciar", "start over", "empezar de nuevo", "reset", "reset all"),
     "start": ("start",),
-    "stop": ("stop", "stopall", "unsubscribe", "cancel", "end", "quit"),
+    # Twilio's default opt-out keywords, REVOKE and OPTOUT included
+    # (https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out); the SMS adapter
+    # records an opt-out for exactly these.
+    "stop": ("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"),
     "unstop": ("unstop",),
 }
 _COMMAND_OF = {phrase: name for name, phrases in COMMANDS.items() for phrase in phrases}

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from bot.model import Inbound, InboundKind, OutboundMessage
-from bot.parsing import fold
+from bot.parsing import parse_command
 from db.base import utcnow
 from db.engine import writer_turn
 from db.identity import encrypt_address, sender_hash
@@ -39,12 +39,9 @@ from webhooks.db import db_session
 
 bp = Blueprint("sms", __name__)
 
-#: Twilio's default opt-out and opt-in keywords (a whole message, any case); the opt-out list
-#: now includes REVOKE and OPTOUT (https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out).
-#: With Advanced Opt-Out Twilio tells us instead, in ``OptOutType``.
-STOP_WORDS = frozenset(
-    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
-)
+#: Twilio's default opt-in keywords (a whole message, any case); its opt-out keywords are the
+#: conversation's own ``stop`` command (``bot.parsing.COMMANDS``). With Advanced Opt-Out Twilio
+#: tells us instead, in ``OptOutType``.
 START_WORDS = frozenset({"start", "unstop"})
 #: "YES" opts back in only someone who is opted out; otherwise it is an answer.
 START_IF_OPTED_OUT = frozenset({"yes"})
@@ -185,7 +182,7 @@ def _opt_keyword(body: str, opt_out_type: str) -> str | None:
     declared = opt_out_type.strip().upper()
     if declared in ("STOP", "START", "HELP"):
         return declared.lower()
-    if fold(body) in STOP_WORDS:
+    if parse_command(body) == "stop":
         return "stop"
     if body.strip().lower() in START_WORDS:
         return "start"
