@@ -484,3 +484,17 @@ def test_odd_messages_never_crash_any_step(text):
         c.say("1")
         c.store.conversations[("sms", c.sender)]["state"]["step"] = step
         assert c.send(text).messages is not None
+
+
+@pytest.mark.parametrize("data", ["no_such_step:1", "q_outcome:", ":1", "q_charge:1:2"])
+def test_a_forged_or_malformed_button_answers_nothing_it_was_not_offered_for(data):
+    """Callback data comes from the client: a step we never asked must not answer this one."""
+    c = Chat(channel="telegram", lang_hint="en-US")
+    c.send("/start")
+    c.send("menu:2", kind="button")
+    before = dict(c.state["answers"])
+
+    c.send(data, kind="button")
+
+    assert c.state["step"] == "q_charge"
+    assert c.state["answers"] == before
