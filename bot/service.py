@@ -6,7 +6,8 @@ nothing advances); otherwise the conversation advances, its effects (reminder,
 handoff request, erasure) are applied, the state and the rendered reply are saved together,
 and the store commits. A team answer to a handoff request (no address is kept, so it waits for
 the person's next message) goes out before the reply and is marked delivered in the same
-transaction; only a state whose ``handoff_waiting`` is set pays the query for it. A crash
+transaction; only a state whose ``handoff_waiting`` is set, or a new conversation row (the
+purge may have removed the one that had the flag), pays the query for it. A crash
 inside a step answers with a short apology and the menu and keeps the previous state; storage
 errors propagate so the channel can answer 503 and the provider retries.
 """
@@ -80,9 +81,12 @@ def _handle(
         seen = stored.answered
         return HandleResult(seen.messages, seen.lang or "en", duplicate=True)
     state = State.from_json(stored.state)
+    # A new row (version 0) may be a sender whose conversation the retention purge removed
+    # while their request waited: it looks once, so a team answer is not lost with the row.
+    is_new_row = stored.version == 0
     waiting = (
         store.waiting_handoffs(inbound.channel, inbound.sender_hash)
-        if state.handoff_waiting
+        if state.handoff_waiting or is_new_row
         else None
     )
     try:
@@ -92,7 +96,7 @@ def _handle(
         transition = error_transition(state, inbound)
     # A transition that says nothing (STOP on SMS: Twilio answers it) delivers nothing.
     if waiting is not None and transition.replies:
-        transition = _with_team_answers(transition, waiting)
+        transition = _with_team_answers(transition, waiting, is_new_row=is_new_row)
         if waiting.answers:
             delivered = tuple(a.handoff_id for a in waiting.answers)
             store.mark_answers_delivered(delivered, now=inbound.received_at)
@@ -116,15 +120,21 @@ def _handle(
     return HandleResult(messages, lang)
 
 
-def _with_team_answers(transition: Transition, waiting: WaitingHandoffs) -> Transition:
-    """Put the team's answers before the reply, and keep the flag only while one may come."""
+def _with_team_answers(
+    transition: Transition, waiting: WaitingHandoffs, *, is_new_row: bool = False
+) -> Transition:
+    """Put the team's answers before the reply, and keep the flag only while one may come.
+
+    A new row sets the flag again when a request of the sender's still waits for its answer.
+    """
     answers = tuple(Reply("chat.handoff.answer", {"answer": a.text}) for a in waiting.answers)
     opened = any(isinstance(effect, OpenHandoff) for effect in transition.effects)
     still_waiting = waiting.awaiting_answer or opened
-    # After DELETE the state is ``State()`` (False): an erased person waits for nothing.
-    state = replace(
-        transition.state, handoff_waiting=transition.state.handoff_waiting and still_waiting
-    )
+    # After DELETE the state is ``State()`` (False) and the sender's requests are erased with
+    # the conversation: an erased person waits for nothing.
+    erased = any(isinstance(effect, ForgetMe) for effect in transition.effects)
+    flagged = transition.state.handoff_waiting or (is_new_row and not erased)
+    state = replace(transition.state, handoff_waiting=flagged and still_waiting)
     return Transition(state, answers + transition.replies, transition.effects)
 
 

@@ -20,8 +20,9 @@ class State:
     ``answers`` holds the question path's answers; ``pending`` holds values between two steps
     (the case number until the date of birth arrives, the step to return to after LANG);
     ``result`` holds the last result as replies, never the date of birth.
-    ``handoff_waiting`` is set when the person asked for a person: only then does the service
-    look for a team answer to deliver (everyone else's messages cost no extra query).
+    ``handoff_waiting`` is set when the person asked for a person: only then (and on a new
+    conversation's first message) does the service look for a team answer to deliver
+    (everyone else's messages cost no extra query).
     """
 
     step: str = "new"

@@ -60,26 +60,56 @@ def test_the_answer_is_delivered_once_and_a_retry_repeats_it_exactly(chat):
     assert "handoff_waiting" not in chat.state
 
 
-def test_nobody_else_pays_the_query(chat):
-    for line in ("1", "menu", "2", "not sure", "menu", "3", "1", "menu"):
+def test_nobody_else_pays_the_query_after_the_first_message(chat):
+    chat.say("1")  # a new conversation looks once: it may follow a purged one
+    assert chat.store.handoff_queries == 1
+
+    for line in ("menu", "2", "not sure", "menu", "3", "1", "menu"):
         chat.say(line)
 
-    assert chat.store.handoff_queries == 0
+    assert chat.store.handoff_queries == 1
+    assert "handoff_waiting" not in chat.state
+
+
+def test_an_answer_written_after_the_conversation_was_purged_still_arrives(chat):
+    _ask_for_a_person(chat)
+    chat.store.conversations.clear()  # the retention purge: idle past 30 days
+    chat.store.answer_handoff(ANSWER)
+
+    said = chat.say("hi")
+
+    assert said.startswith(_wrapped(chat))
+    assert chat.store.handoffs[0]["answer_delivered_at"] is not None
+    assert "handoff_waiting" not in chat.state
+    assert ANSWER not in chat.say("menu")
+
+
+def test_a_purged_conversation_waits_again_for_an_unanswered_request(chat):
+    _ask_for_a_person(chat)
+    chat.store.conversations.clear()
+
+    first = chat.say("hi")
+    assert chat.state["handoff_waiting"] is True
+    chat.store.answer_handoff(ANSWER)
+    second = chat.say("menu")
+
+    assert ANSWER not in first
+    assert second.startswith(_wrapped(chat))
     assert "handoff_waiting" not in chat.state
 
 
 def test_waiting_asks_each_message_until_the_request_is_closed_unanswered(chat):
-    _ask_for_a_person(chat)
+    _ask_for_a_person(chat)  # the first message's look is the new conversation's
     chat.say("menu")
     chat.say("menu")
-    assert chat.store.handoff_queries == 2
+    assert chat.store.handoff_queries == 1 + 2
     assert chat.state["handoff_waiting"] is True
 
     chat.store.handoffs[0]["status"] = "closed"
     chat.say("menu")
     chat.say("menu")
 
-    assert chat.store.handoff_queries == 3
+    assert chat.store.handoff_queries == 1 + 3
     assert "handoff_waiting" not in chat.state
 
 

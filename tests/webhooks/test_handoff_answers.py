@@ -9,6 +9,7 @@ Runs on SQLite and PostgreSQL through the Flask client: requests signed with twi
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sqlite3
 import tempfile
@@ -23,9 +24,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from db.base import utcnow
 from db.identity import sender_hash
 from db.models.console import ConsoleAuditEvent
 from db.models.conversation import Conversation, HandoffRequest, ProcessedMessage
+from db.storage import purge
 from tests.console.conftest import login, make_user, page_token
 from tests.fakes.channels import (  # noqa: F401 - fixtures
     CHANNEL_CONFIG,
@@ -190,6 +193,26 @@ def test_delete_before_any_message_erases_the_answer_unsent(channel_app, channel
 
     with Session(engine) as session:
         assert session.get(HandoffRequest, handoff_id) is None
+
+
+def test_an_answer_outlives_the_purge_of_an_idle_conversation(channel_app, channel_client, engine):
+    """The person asked, then went quiet past the retention period: the purge removes the
+    conversation (and its flag) but not the open request, so the answer written since still
+    goes out with the reply to their next message, before the welcome, once."""
+    _open_handoff_by_sms(channel_client)
+    with Session(engine) as session:
+        counts = purge(session, now=utcnow() + dt.timedelta(days=31), retention_days=30)
+        session.commit()
+    assert counts["conversations"] == 1
+    _answer_in_console(channel_app, _handoff(engine).id)
+
+    back = twiml_messages(_sms(channel_client, "Hi").data)
+    later = twiml_messages(_sms(channel_client, "Hi").data)
+
+    assert back[0].startswith("A message from our team:")
+    assert "Dana at the clinic" in back[0]
+    assert not any("Dana at the clinic" in text for text in later)
+    assert _handoff(engine).answer_delivered_at is not None
 
 
 # ---- Telegram ------------------------------------------------------------------------------
