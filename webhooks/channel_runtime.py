@@ -155,12 +155,12 @@ class _RedisOrSql:
         self._redis = redis_throttle
         self._fallback = fallback
 
-    def hit(self, key: str, limit: Limit) -> Verdict:
+    def hit(self, key: str, limit: Limit, *, message_id: str | None = None) -> Verdict:
         """Count in Redis, or in the database if Redis fails."""
         import redis
 
         try:
-            return self._redis.hit(key, limit)
+            return self._redis.hit(key, limit, message_id=message_id)
         except redis.RedisError as error:
             log.warning("redis throttle unavailable", extra={"exc_type": type(error).__name__})
             return self._fallback.hit(key, limit)
@@ -191,7 +191,7 @@ def _count_message(
             key, CHAT_LIMIT, channel=inbound.channel, sender_hash=inbound.sender_hash
         )
         return verdict, opted_out, None
-    verdict = _throttle(session).hit(key, CHAT_LIMIT)
+    verdict = _throttle(session).hit(key, CHAT_LIMIT, message_id=inbound.provider_message_id)
     if not with_opt_out:
         return verdict, False, None
     return verdict, is_opted_out(session, inbound.channel, inbound.sender_hash), None

@@ -67,8 +67,9 @@ WEB_LIMIT = Limit(count=30, seconds=60)
 class Throttle(Protocol):
     """Counts one message for ``key`` and says what to do with it."""
 
-    def hit(self, key: str, limit: Limit) -> Verdict:
-        """Count a message and return its verdict."""
+    def hit(self, key: str, limit: Limit, *, message_id: str | None = None) -> Verdict:
+        """Count a message and return its verdict; a provider's retry of ``message_id``
+        (after a 503, or a duplicate delivery) is not counted again."""
         ...
 
 
@@ -83,8 +84,12 @@ class SqlThrottle:
         self._session = session
         self._clock = clock
 
-    def hit(self, key: str, limit: Limit) -> Verdict:
-        """Count a message and return its verdict."""
+    def hit(self, key: str, limit: Limit, *, message_id: str | None = None) -> Verdict:
+        """Count a message and return its verdict.
+
+        ``message_id`` is not needed here: the count is part of the request's transaction, so
+        a request that fails, or a retry answered from its stored reply, rolls it back.
+        """
         connection = self._session.connection()
         statement = _COUNT[connection.dialect.name == "postgresql"]
         row = statement.first(connection, {"key": key, "window_start": self._window(limit)})
@@ -201,8 +206,31 @@ def _count_opt_out_and_lock() -> DriverStatement:
 _COUNT_OPT_OUT_AND_LOCK = _count_opt_out_and_lock()
 
 
+#: Count a message once per provider message id: a retry gets the position its first delivery
+#: got, so a message allowed once is allowed again and "slow down" is repeated, never moved.
+#: Ids are kept only up to the warning's position (the rest are dropped whatever they are), so
+#: a flood stores at most ``limit + 1`` ids per window. KEYS[1] the window's hash; ARGV: the
+#: message id, the limit, the expiry in seconds.
+_COUNT_ONCE = """
+local position = redis.call('HGET', KEYS[1], ARGV[1])
+if position then
+  return tonumber(position)
+end
+position = redis.call('HINCRBY', KEYS[1], '#', 1)
+if position <= tonumber(ARGV[2]) + 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], position)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return position
+"""
+
+
 class RedisThrottle:
-    """Counters in Redis: ``INCR`` on a key per sender and window, expiring after two windows."""
+    """Counters in Redis, one per sender and window, expiring after two windows: ``INCR`` on a
+    key, or, for messages with a provider id, a hash of ids to their positions (a Lua script,
+    atomic), because Redis is outside the request's transaction and a provider retries a
+    message whose request failed.
+    """
 
     def __init__(
         self,
@@ -214,14 +242,21 @@ class RedisThrottle:
         self._client = client
         self._prefix = prefix
         self._clock = clock
+        self._count_once = client.register_script(_COUNT_ONCE)
 
-    def hit(self, key: str, limit: Limit) -> Verdict:
+    def hit(self, key: str, limit: Limit, *, message_id: str | None = None) -> Verdict:
         """Count a message and return its verdict."""
         window = limit.window_start(self._clock())
         name = f"{self._prefix}{key}:{int(window.timestamp())}"
+        expiry = limit.seconds * 2
+        if message_id is not None:
+            position = self._count_once(
+                keys=[f"{name}:ids"], args=[message_id, limit.count, expiry]
+            )
+            return limit.verdict(int(position))
         pipe = self._client.pipeline(transaction=True)
         pipe.incr(name)
-        pipe.expire(name, limit.seconds * 2)
+        pipe.expire(name, expiry)
         count, _ = pipe.execute()
         return limit.verdict(int(count))
 

@@ -119,6 +119,67 @@ def test_redis_counters_behave_like_the_database(redis_client):
     assert 0 < ttl <= 120
 
 
+def test_a_retried_message_counts_once_in_redis_and_keeps_its_verdict(redis_client):
+    """Redis is outside the request's transaction: a provider retrying a message (after a 503,
+    or delivering it twice) must not use up the sender's allowance."""
+    prefix = f"recordcheck-test:{uuid.uuid4().hex}:"
+    throttle = RedisThrottle(redis_client, prefix=prefix, clock=Clock(T0))
+
+    def hit(sid: str) -> Verdict:
+        return throttle.hit("sms:a", LIMIT, message_id=sid)
+
+    first = [hit("SM1"), hit("SM1"), hit("SM1"), hit("SM2"), hit("SM3")]
+    warned = [hit("SM4"), hit("SM4")]
+    late_retry_of_an_allowed_message = hit("SM2")
+    dropped = [hit("SM5"), hit("SM5"), hit("SM6")]
+
+    assert first == [Verdict.ALLOW] * 5
+    assert warned == [Verdict.WARN, Verdict.WARN]
+    assert late_retry_of_an_allowed_message == Verdict.ALLOW
+    assert dropped == [Verdict.DROP] * 3
+
+
+def test_a_flood_stores_few_ids_in_redis(redis_client):
+    prefix = f"recordcheck-test:{uuid.uuid4().hex}:"
+    throttle = RedisThrottle(redis_client, prefix=prefix, clock=Clock(T0))
+
+    verdicts = [throttle.hit("sms:a", LIMIT, message_id=f"SM{n}") for n in range(500)]
+
+    name = f"{prefix}sms:a:{int(LIMIT.window_start(T0).timestamp())}:ids"
+    assert verdicts.count(Verdict.ALLOW) == LIMIT.count
+    assert verdicts.count(Verdict.WARN) == 1
+    assert redis_client.hlen(name) <= LIMIT.count + 2  # the ids up to the warning, and the count
+    assert 0 < redis_client.ttl(name) <= 120
+
+
+def test_sms_retries_do_not_use_up_the_allowance_in_redis(database_url, engine, redis_client):
+    from tests.conftest import _delete_all_rows
+    from tests.fakes.channels import CHANNEL_CONFIG, post_sms, sms_form, twiml_messages
+    from webhooks.app import create_app
+    from webhooks.throttle import CHAT_LIMIT
+
+    app = create_app(
+        {"DATABASE_URL": database_url, **CHANNEL_CONFIG, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    )
+    client = app.test_client()
+    number = f"+1410{uuid.uuid4().int % 10**7:07d}"
+    sid = "SM" + uuid.uuid4().hex
+    try:
+        retries = [
+            twiml_messages(post_sms(client, sms_form("menu", sender=number, sid=sid)).data)
+            for _ in range(CHAT_LIMIT.count + 2)
+        ]
+        fresh = twiml_messages(post_sms(client, sms_form("menu", sender=number)).data)
+    finally:
+        app.extensions["recordcheck.engine"].dispose()
+        _delete_all_rows(engine)
+
+    assert all(reply == retries[0] for reply in retries)
+    assert "wait one minute" not in retries[0][0]
+    assert fresh
+    assert "wait one minute" not in fresh[0]
+
+
 def test_the_app_throttles_in_redis_when_redis_url_is_set(database_url, engine, redis_client):
     from tests.conftest import _delete_all_rows
     from tests.fakes.channels import CHANNEL_CONFIG, post_sms, sms_form, twiml_messages
