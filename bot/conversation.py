@@ -260,6 +260,14 @@ MENU_OPTIONS = (
 )
 LEARN = ("pardon", "expungement", "shielding", "employers", "help")
 RESULT_NEXT = ("detail", "remind", "person")
+#: With no date to wait for (relief can be asked for now, or there is none), no reminder is
+#: offered: "remind me when I can file" would promise a text that never comes.
+RESULT_NEXT_NOW = ("detail", "person")
+RESULT_OPTIONS = {
+    "detail": Option("detail", ("detail", "more", "more detail", "detalle", "mas", "mas detalle")),
+    "remind": Option("remind", ("remind", "remind me", "reminder", "recordar", "recordatorio")),
+    "person": Option("person", ("person", "human", "talk", "persona", "hablar")),
+}
 NOT_FOUND_NEXT = ("questions", "retry")
 
 
@@ -313,7 +321,9 @@ def prompt(state: State) -> tuple[Reply, ...]:
             ),
         )
     if step == "result":
-        return (Reply("chat.result.next", choices=_choices("chat.btn.result", RESULT_NEXT)),)
+        offered = _result_next(state)
+        key = "chat.result.next" if offered == RESULT_NEXT else "chat.result.next_now"
+        return (Reply(key, choices=_choices("chat.btn.result", offered)),)
     if step == "remind_confirm":
         reminder = (state.result or {}).get("reminder") or {}
         return (
@@ -641,16 +651,19 @@ def _show_result(state: State, built: outcome.Built) -> Transition:
     return _say(moved, *built.summary, *prompt(moved))
 
 
+def _result_next(state: State) -> tuple[str, ...]:
+    """The options after a result: the reminder only when there is a date to remind of."""
+    return RESULT_NEXT if (state.result or {}).get("reminder") else RESULT_NEXT_NOW
+
+
 def _on_result(state: State, inbound: Inbound, ctx: Context) -> Transition:
     """After a result: more detail, a reminder, or a person."""
-    choice = parse_option(
-        inbound.text,
-        (
-            Option("detail", ("detail", "more", "more detail", "detalle", "mas", "mas detalle")),
-            Option("remind", ("remind", "remind me", "reminder", "recordar", "recordatorio")),
-            Option("person", ("person", "human", "talk", "persona", "hablar")),
-        ),
-    )
+    offered = _result_next(state)
+    # The reminder's words still get their answer ("no date") when it is not on the list.
+    words_only = tuple(RESULT_OPTIONS[v] for v in RESULT_NEXT if v not in offered)
+    choice = parse_option(inbound.text, tuple(RESULT_OPTIONS[v] for v in offered))
+    if choice is None and words_only and parse_number(inbound.text, 9) is None:
+        choice = parse_option(inbound.text, words_only)
     result = state.result or {}
     if choice == "detail":
         detail = tuple(reply_from_json(r) for r in result.get("detail") or ())

@@ -126,7 +126,9 @@ def test_case_number_lookup_gives_a_cited_answer_and_next_steps(chat):
 
     assert "§ 10-105(a)(12)" in result
     assert "410-260-1392" in result
-    assert chat.text("chat.result.next") in result
+    # Nothing to wait for here, so no reminder is offered.
+    assert chat.text("chat.result.next_now") in result
+    assert chat.text("chat.btn.result.remind") not in result
     assert "2019" in result  # the 2019 vacatur list status is shown
     assert chat.state["step"] == "result"
     assert chat.lookup.calls == [("0B01234567", DOB, chat.sender)]
@@ -199,6 +201,34 @@ def test_a_later_date_can_be_remembered_as_a_reminder(chat):
     assert reminder["lang"] == chat.lang
 
 
+def test_a_result_with_a_date_offers_the_reminder(chat):
+    chat.say("1")
+    chat.say("0B07654321")
+    chat.say("skip")
+
+    assert chat.text("chat.result.next") in chat.say("no")
+
+
+def test_no_reminder_is_offered_when_there_is_no_date_and_2_means_a_person(chat):
+    chat.say("1")
+    chat.say("0B01234567")
+    chat.say("03/25/1985")
+    chat.say("no")
+
+    asked = chat.say("2")
+    chat.say("menu")
+    chat.say("1")
+    chat.say("0B01234567")
+    chat.say("03/25/1985")
+    chat.say("no")
+    typed = chat.say("remind me" if chat.lang == "en" else "recordatorio")
+
+    assert chat.text("chat.handoff.ask") in asked
+    assert chat.state["step"] == "result"
+    assert chat.text("chat.remind.none") in typed
+    assert chat.store.reminders == []
+
+
 def test_no_reminder_without_a_clear_yes(chat):
     chat.say("1")
     chat.say("0B07654321")
@@ -216,7 +246,7 @@ def test_talk_to_a_person_shares_a_summary_only_after_consent(chat):
     chat.say("03/25/1985")
     chat.say("no")
 
-    ask = chat.say("3")
+    ask = chat.say("2")  # no date to wait for: 1 More detail, 2 Talk to a person
     done = chat.say("yes" if chat.lang == "en" else "si")
 
     assert "0B01234567" in ask
