@@ -1345,8 +1345,13 @@ def verdict(
     if "needs_review" in statuses:
         return Verdict("needs_review", _N("verdict.needs_review"))
     if "eligible_later" in statuses:
-        dates = [p.eligible_on for p in pathways if p.status == "eligible_later" and p.eligible_on]
-        if dates and len(dates) == sum(p.status == "eligible_later" for p in pathways):
+        # "You can ask to clear this record starting ..." names the day a clearing route opens:
+        # shielding only hides the record (law file P11), so its date is not that day.
+        clearing = [
+            p for p in pathways if p.status == "eligible_later" and p.id in EXPUNGEMENT_PATHWAYS
+        ]
+        dates = [p.eligible_on for p in clearing if p.eligible_on]
+        if dates and len(dates) == len(clearing):
             return Verdict("wait", note("verdict.wait_until", date=min(dates)))
         return Verdict("wait", _N("verdict.wait"))
     if case.record_status.shielded is True:
