@@ -338,8 +338,13 @@ def auto_expungement_cannabis(case: _Case) -> PathwayResult:
             acc.fails.append(note("reason.p1.charged_after", date=cut))
     if case.juvenile:
         acc.unknown.append(_N("reason.p1.juvenile_unsettled"))  # law file 7.7 [U]
+    if case.open:
+        # "Any outcome" (P1, 9.5) says nothing of a case still open: not "already cleared".
+        acc.unknown.append(_N("reason.p1.case_open"))
+    elif case.maybe_open:
+        acc.unknown.append(_R_CASE_MAYBE_OPEN)
     due = _P1_DUE_BY
-    if not acc.fails:
+    if not acc.fails and not case.open:
         acc.info.append(note("reason.p1.automatic", date=due))
         acc.steps.append(_N("step.p1.if_still_visible"))
     return acc.finish(rule, idx, automatic_on=due)
