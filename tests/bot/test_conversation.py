@@ -338,6 +338,17 @@ def test_the_options_explainer(chat, number, key):
     assert_channel_rules(chat)
 
 
+def test_the_employers_explainer_says_federal_jobs_can_still_see_an_erased_case(chat):
+    # Law file section 5: no employer may require disclosure of an expunged charge, but
+    # federal agencies, security clearances and the military can still see it (S42).
+    chat.say("3")
+
+    reply = chat.say("4").lower()
+
+    assert "federal" in reply  # "federal jobs" / "empleos federales"
+    assert "military" in reply or "militares" in reply
+
+
 # ---- global commands ----------------------------------------------------------------------
 
 
