@@ -186,6 +186,7 @@ _COMPLETION_OF_SENTENCE_FROM = {
 _P5_WAIT = _P5.number("wait_years") or 0
 _PARDON_CHARGED_BEFORE = _PARDON.date("charged_before")
 _PARDON_SIGNED_ON = _PARDON.date("signed_on")
+_CASE_SEARCH_HIDES_PARDONED = _PARDON.date("case_search_hides_possession_from")
 _P7_DEADLINE_YEARS = _P7.number("deadline_years_after_pardon") or 0
 _SHIELDING_WAIT = _SHIELDING.number("wait_years") or 0
 _P5_BLOCKERS = frozenset({"guilty"}) | UNSURE_DISPOSITION
@@ -680,7 +681,13 @@ def pardon_2024(case: _Case) -> PathwayResult:
             acc.steps.append(_N("step.pardon.apply_individually"))
         acc.info.append(note("reason.pardon.automatic", date=signed))
         acc.info.append(_N("reason.pardon.not_expungement"))
-        acc.steps.append(_N("step.pardon.check_case_search"))
+        # SB 432: Case Search hides a pardoned possession charge, not (as far as the law file
+        # says) a pardoned paraphernalia charge, whose pardon note may still show there.
+        hidden = case.as_of >= _CASE_SEARCH_HIDES_PARDONED
+        if hidden and any(case.charges[i].category == "cannabis_possession" for i in covered):
+            acc.steps.append(_N("step.pardon.case_search_hidden"))
+        if not hidden or any(case.charges[i].category != "cannabis_possession" for i in covered):
+            acc.steps.append(_N("step.pardon.check_case_search"))
         return acc.finish(rule, covered, automatic_on=signed)
     if unsure and not acc.unknown:
         acc.unknown.append(_R_DISPOSITION_UNKNOWN)
