@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import statistics
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge import texts
+from knowledge import screen_json, texts
 from knowledge.texts import LANGS, load_catalog, placeholders, render
 from tests.readability import fk_grade
 
@@ -113,3 +114,30 @@ def test_resources_have_sources_and_the_unverified_number_says_commonly_given() 
             assert r.phone in en[r.text_key]
         if r.confidence == "U":
             assert "most often given" in en[r.text_key]
+
+
+def test_a_treatment_nolle_says_drug_or_alcohol_treatment_in_both_languages() -> None:
+    # CP § 10-105.1 (law file P2, 9.9) leaves out only a nolle prosequi "with a requirement of
+    # drug or alcohol treatment"; the Spanish must not widen that to any treatment.
+    case = {
+        "county": "Baltimore City",
+        "court": "district",
+        "case_status": "closed",
+        "person": {"pending_case": False, "later_convictions": []},
+        "charges": [
+            {
+                "description": "CDS: POSS-MARIJUANA",
+                "offense_date": "2022-01-05",
+                "disposition": "NOLLE PROSEQUI - DRUG TREATMENT",
+                "disposition_date": "2022-03-01",
+            }
+        ],
+    }
+    said = {}
+    for lang in LANGS:
+        result = screen_json(case, dt.date(2026, 11, 25), lang)
+        p2 = next(p for p in result["pathways"] if p["id"] == "auto_expungement_favorable")
+        said[lang] = " ".join(p2["reasons"])
+
+    assert "drug or alcohol treatment" in said["en"]
+    assert "tratamiento de drogas o alcohol" in said["es"]
