@@ -141,3 +141,14 @@ def test_a_treatment_nolle_says_drug_or_alcohol_treatment_in_both_languages() ->
 
     assert "drug or alcohol treatment" in said["en"]
     assert "tratamiento de drogas o alcohol" in said["es"]
+
+
+def test_the_automatic_cannabis_deadline_is_july_2024_in_both_languages() -> None:
+    # CP § 10-112 (law file P1, 9.5): the State had to expunge "on or before July 1, 2024".
+    # "antes de julio" (before July) would move the deadline to June.
+    en = load_catalog("en")["chat.learn.expungement"]
+    es = load_catalog("es")["chat.learn.expungement"]
+
+    assert "by July 2024" in en
+    assert "a más tardar en julio de 2024" in es
+    assert "antes de julio" not in es
