@@ -152,3 +152,33 @@ def test_the_automatic_cannabis_deadline_is_july_2024_in_both_languages() -> Non
     assert "by July 2024" in en
     assert "a más tardar en julio de 2024" in es
     assert "antes de julio" not in es
+
+
+def test_the_pardoned_petition_deadline_is_given_as_about_a_date() -> None:
+    # CP § 10-105(a)(8): "no later than 10 years after the pardon was signed" [P]; for the
+    # 2024 order the law file only infers "about 2034-06-17" [U, inferred] (P7).
+    case = {
+        "county": "Baltimore City",
+        "court": "district",
+        "case_status": "closed",
+        "person": {"pending_case": False, "later_convictions": []},
+        "charges": [
+            {
+                "description": "CDS: POSS-MARIJUANA",
+                "offense_date": "2017-04-02",
+                "disposition": "GUILTY",
+                "disposition_date": "2017-06-10",
+                "sentence_completed_on": "2017-06-10",
+                "probation_violation": False,
+            }
+        ],
+    }
+    said = {}
+    for lang in LANGS:
+        result = screen_json(case, dt.date(2026, 11, 25), lang)
+        p7 = next(p for p in result["pathways"] if p["id"] == "petition_pardoned")
+        assert p7["status"] == "needs_review"
+        said[lang] = " ".join(p7["reasons"])
+
+    assert "about June 17, 2034" in said["en"]
+    assert "alrededor del 17 de junio de 2034" in said["es"]
