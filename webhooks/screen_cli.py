@@ -44,12 +44,15 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads_strict(text: str | bytes) -> Any:
-    """json.loads that refuses duplicate keys, NaN and Infinity."""
+    """json.loads that refuses duplicate keys, NaN, Infinity and nesting too deep to parse."""
 
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not valid JSON")
 
-    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=no_constants)
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=no_constants)
+    except RecursionError:
+        raise ValueError("arrays or objects are nested too deeply") from None
 
 
 def _label(index: int | None, case_number: object) -> str:

@@ -162,3 +162,12 @@ def test_without_as_of_the_adapter_uses_today(client: FlaskClient) -> None:
 
     assert response.status_code == 200
     assert response.get_json()["as_of"] >= "2026-01-01"
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(client: FlaskClient) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = _post(client, body)
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.get_json()["error"]

@@ -113,6 +113,25 @@ def test_a_broken_json_line_is_reported_and_the_others_are_screened() -> None:
     assert "line 2" in result.stderr
 
 
+def test_a_json_line_nested_too_deeply_is_reported_and_the_others_are_screened() -> None:
+    deep = '{"a":' * 50_000 + "1" + "}" * 50_000
+    stdin = json.dumps(CASE) + "\n" + deep + "\n" + json.dumps(CASE) + "\n"
+
+    result = run(["--as-of", "2026-11-25"], stdin)
+
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 2
+    assert [json.loads(line).get("error") for line in lines] == [None, "not valid JSON", None]
+    assert "line 2: is not valid JSON (arrays or objects are nested too deeply)" in result.stderr
+
+
+def test_a_json_array_nested_too_deeply_exits_2_with_a_message() -> None:
+    result = run(["--as-of", "2026-11-25"], "[" * 100_000 + "]" * 100_000)
+
+    assert result.exit_code == 2
+    assert "nested too deeply" in result.stderr
+
+
 def _csv(rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
