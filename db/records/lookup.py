@@ -203,8 +203,35 @@ def _iso(value: dt.date | str | None) -> str | None:
     return value.isoformat()
 
 
+#: The screening contract's longest description (``knowledge.screening.MAX_TEXT``); the
+#: records table keeps up to 2,000 characters.
+SCREENING_DESCRIPTION_LIMIT = 500
+_CONTROL = {code: " " for code in range(32)}
+
+
+def _court_text(value: str | None, limit: int | None = None) -> str | None:
+    """Court text as the screening contract takes it: a tab or line break (kept from a
+    quoted CSV cell) reads as a space, and an over-long description is cut to the limit."""
+    if value is None:
+        return None
+    cleaned = value.translate(_CONTROL).strip()
+    return (cleaned[:limit].rstrip() if limit else cleaned) or None
+
+
+def _offense_date(offense: str | None, decided: str | None) -> str | None:
+    """An offense date after the disposition date is a clerical error: which date is wrong is
+    unknown, so the offense date is left out (null) rather than making the case unscreenable."""
+    if offense is not None and decided is not None and offense > decided:
+        return None
+    return offense
+
+
 def screening_input(case_row: Any, charge_rows: list[Any]) -> dict[str, Any]:
-    """A stored case as DESIGN 5.3 screening input (``as_of`` left to the caller)."""
+    """A stored case as DESIGN 5.3 screening input (``as_of`` left to the caller).
+
+    Whatever the import accepted is valid input: court text is cleaned of control characters
+    and a contradictory offense date becomes unknown (see `_court_text`, `_offense_date`).
+    """
     return {
         "case_number": case_row.case_number,
         "court": case_row.court,
@@ -212,11 +239,13 @@ def screening_input(case_row: Any, charge_rows: list[Any]) -> dict[str, Any]:
         "case_status": case_row.case_status,
         "charges": [
             {
-                "description": charge.description,
-                "statute": charge.statute,
+                "description": _court_text(charge.description, SCREENING_DESCRIPTION_LIMIT),
+                "statute": _court_text(charge.statute),
                 "category": None,
-                "offense_date": _iso(charge.offense_date),
-                "disposition": charge.disposition,
+                "offense_date": _offense_date(
+                    _iso(charge.offense_date), _iso(charge.disposition_date)
+                ),
+                "disposition": _court_text(charge.disposition),
                 "disposition_date": _iso(charge.disposition_date),
                 "sentence_completed_on": _iso(charge.sentence_completed_on),
                 "probation_violation": charge.probation_violation,

@@ -127,3 +127,21 @@ def test_demo_data_out_writes_csv_files_that_import_cleanly(run, tmp_path):
 
 def test_demo_data_rejects_a_negative_count(run):
     assert run("demo-data", "--cases", "-1").exit_code == 2
+
+
+def test_lookup_screens_a_case_whose_offense_date_is_after_its_disposition(run, tmp_path):
+    lines = (FIXTURES / "records.csv").read_text().splitlines()
+    path = tmp_path / "slip.csv"
+    path.write_text(
+        lines[0] + "\n"
+        "0B09990077,district,Baltimore City,closed,2015-03-02,,,1,CDS: POSS-MARIJUANA,"
+        "CR.5.601.(a)(1),2015-06-01,GUILTY,2015-05-01,2015-11-01,false,false\n"
+    )
+    run("records", "import", str(path))
+
+    shown = run("records", "lookup", "0B09990077")
+    as_json = run("records", "lookup", "0B09990077", "--json")
+
+    assert shown.exit_code == 0, shown.output
+    assert "Screening: automatic: This case should already be cleared." in shown.output
+    assert json.loads(as_json.output)["screening"]["case_number"] == "0B09990077"

@@ -115,6 +115,35 @@ def test_the_knowledge_engine_screens_the_found_case_unchanged(records):
     ]
 
 
+def test_a_record_the_import_accepts_can_always_be_screened(engine, db_session, tmp_path):
+    """Court data has slips: a line break inside a quoted cell, an offense date after the
+    disposition. The import keeps such a charge; the lookup must still screen it."""
+    from knowledge.screening import screen_json
+
+    lines = (FIXTURES / "records.csv").read_text().splitlines()
+    path = tmp_path / "slips.csv"
+    path.write_text(
+        lines[0] + "\n"
+        "0B09990077,district,Baltimore City,closed,2015-03-02,,,1,"
+        '"CDS: POSS-\nMARIJUANA",CR.5.601.(a)(1),2015-06-01,GUILTY,2015-05-01,,false,false\n'
+        "0B09990077,district,Baltimore City,closed,2015-03-02,,,2,"
+        f'"{"CDS:POSS PARAPHERNALIA " * 40}",CR.5.619.(c),2015-03-01,NOLLE PROSEQUI,'
+        "2015-05-01,,,false\n"
+    )
+    report = import_paths(engine, [path])
+    assert report.error_count == 0
+
+    result = _lookup(db_session, "0B09990077", None)
+    screening = screen_json(result.case, dt.date(2026, 11, 25))
+
+    first, second = result.case["charges"]
+    assert first["description"] == "CDS: POSS- MARIJUANA"
+    assert first["offense_date"] is None  # after the disposition date: unknown
+    assert len(second["description"]) <= 500
+    categories = [c["category"] for c in screening["charges"]]
+    assert categories == ["cannabis_possession", "paraphernalia"]
+
+
 def test_wrong_birth_date_and_unknown_case_give_the_identical_result(records):
     wrong_dob = _lookup(records, WITH_DOB, dt.date(1980, 7, 16))
     no_dob = _lookup(records, WITH_DOB, None)
