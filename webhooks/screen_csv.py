@@ -52,6 +52,8 @@ RESULT_COLUMNS = (
     *(f"{pid}_{part}" for pid in PATHWAY_IDS for part in ("status", "eligible_on")),
     "error",
 )
+# `expunged` is a charge's column; it is here so that a case whose charges differ in it is
+# read again by `_case_from_rows`, which leaves the expunged charges out (`_unexpunged`).
 _CASE_LEVEL = (
     "court", "county", "case_status", "date_of_birth", "expunged", "pending_case",
     "later_convictions",
@@ -188,6 +190,7 @@ def _case_from_rows(rows: list[list[str]], lines: list[int], col: _Columns) -> C
         raise InputError("charges", f"has more than {MAX_CHARGES} charges")
     seen: set[str] = set()
     charges = []
+    flags: list[bool | None] = []
     for i, row in enumerate(rows):
         number = row[col.charge_number].strip()
         if number:
@@ -198,12 +201,14 @@ def _case_from_rows(rows: list[list[str]], lines: list[int], col: _Columns) -> C
             seen.add(number)
         try:
             charge = _charge_from_row(row, col)
+            flags.append(_csv_bool(row[col.expunged], "expunged"))
         except InputError as exc:
             raise InputError(f"charges[{i}].{exc.field}", exc.message) from None
         charges.append(check_charge(charge, f"charges[{i}]"))
+    kept, expunged = _unexpunged(charges, flags)
     later = _later_convictions(first[col.later_convictions])
     return CaseInput(
-        charges=tuple(charges),
+        charges=kept,
         case_number=_csv_text(first[col.case_number], "case_number", 64),
         court=_csv_court(first[col.court]),
         county=_csv_county(first[col.county]),
@@ -213,8 +218,24 @@ def _case_from_rows(rows: list[list[str]], lines: list[int], col: _Columns) -> C
             _csv_bool(first[col.pending_case], "pending_case"),
             later,
         ),
-        record_status=_record_status(_csv_bool(first[col.expunged], "expunged")),
+        record_status=_record_status(expunged),
     )
+
+
+def _unexpunged(
+    charges: list[ChargeInput], flags: list[bool | None]
+) -> tuple[tuple[ChargeInput, ...], bool | None]:
+    """The charges not marked expunged, and what the record says of the case's expungement.
+
+    `expunged` is a charge's column (DESIGN 5.4): an expunged charge is left out of the
+    screening. When every charge is expunged the case is (already cleared); otherwise the
+    remaining charges' flags say it, or it is unknown when they differ (false and empty).
+    """
+    kept = tuple(c for c, flag in zip(charges, flags, strict=True) if flag is not True)
+    if not kept:
+        return tuple(charges), True
+    rest = {flag for flag in flags if flag is not True}
+    return kept, rest.pop() if len(rest) == 1 else None
 
 
 def _later_convictions(cell: str) -> tuple[dt.date, ...] | None:
@@ -230,9 +251,12 @@ def _later_convictions(cell: str) -> tuple[dt.date, ...] | None:
 
 
 def _check_case_level(rows: list[list[str]], lines: list[int], col: _Columns) -> None:
-    """Refuse a case whose rows disagree on a case-level column (spaces aside)."""
+    """Refuse a case whose rows disagree on a case-level column (spaces aside).
+
+    `expunged` may differ: it belongs to each charge (see `_unexpunged`).
+    """
     for key, i in col.case_level:
-        if len({r[i].strip() for r in rows}) > 1:
+        if key != "expunged" and len({r[i].strip() for r in rows}) > 1:
             raise InputError(key, f"rows of the same case disagree (lines {lines[0]}-{lines[-1]})")
 
 

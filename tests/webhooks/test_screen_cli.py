@@ -182,6 +182,46 @@ def test_a_record_csv_gives_one_row_per_case(tmp_path: Path) -> None:
     assert rows[0]["petition_cannabis_possession_status"] == "needs_review"
 
 
+def test_an_expunged_charge_is_left_out_and_its_case_screened(tmp_path: Path) -> None:
+    """`expunged` is a charge's column (DESIGN 5.4): one expunged charge of several is not
+    bad input; the case is screened on the charges the record still shows."""
+    assault = {"charge_number": "2", "description": "ASSAULT-SEC DEGREE", "expunged": "true"}
+    expunged = ROW | assault
+    mixed, alone = tmp_path / "mixed.csv", tmp_path / "alone.csv"
+    mixed.write_text(_csv([ROW, expunged]))
+    alone.write_text(_csv([ROW]))
+
+    result = run([str(mixed), "--as-of", "2026-11-25"])
+    expected = run([str(alone), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == expected.stdout
+    row = next(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["error"] == ""
+    assert row["verdict"] != "already_cleared"
+
+
+def test_a_case_whose_every_charge_is_expunged_is_already_cleared(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    done = ROW | {"expunged": "true"}
+    src.write_text(_csv([done, done | {"charge_number": "2", "expunged": " TRUE"}]))
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 0, result.stderr
+    assert next(csv.DictReader(io.StringIO(result.stdout)))["verdict"] == "already_cleared"
+
+
+def test_a_bad_expunged_cell_names_the_charge(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    src.write_text(_csv([ROW, ROW | {"charge_number": "2", "expunged": "maybe"}]))
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 2
+    assert "case 0B01234567 (line 2): charges[1].expunged: must be true or false" in result.stderr
+
+
 def test_csv_rows_of_one_case_that_disagree_exit_2_and_the_rest_are_screened(
     tmp_path: Path,
 ) -> None:
