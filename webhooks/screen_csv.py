@@ -278,7 +278,7 @@ class _Columns:
     def __init__(self, header: list[str]) -> None:
         self.width = len(header)
         missing = len(header)  # every row gets one empty cell appended at this index
-        where = {name: i for i, name in enumerate(header)}  # the last of a repeated name wins
+        where = {name: i for i, name in enumerate(header)}  # _header refuses a repeated name
 
         def at(name: str) -> int:
             return where.get(name, missing)
@@ -317,6 +317,11 @@ def _header(reader: Iterator[list[str]], reporter: Reporter | None) -> _Columns 
     if missing:
         if reporter:
             reporter.bad("input", "", f"CSV header lacks {', '.join(missing)}")
+        return None
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        if reporter:
+            reporter.bad("input", "", f"CSV header names a column twice: {', '.join(repeated)}")
         return None
     known = set(CSV_COLUMNS) | set(OPTIONAL_CSV_COLUMNS)
     unknown = [h for h in header if h not in known]

@@ -260,6 +260,12 @@ def _index(header: Sequence[str]) -> dict[str, int]:
     return index
 
 
+def _repeated(header: Sequence[str]) -> list[str]:
+    """Column names the header gives more than once (which of the two to read is a guess)."""
+    names = [name.strip().lstrip("\ufeff").lower() for name in header]
+    return sorted({name for name in names if name and names.count(name) > 1})
+
+
 def _getter(index: dict[str, int], *candidates: str) -> Callable[[Sequence[str]], str]:
     """A function reading the first of ``candidates`` that is non-empty in a row."""
     positions = [index[name] for name in candidates if name in index]
@@ -604,6 +610,9 @@ def recognise(
     """The kind of a file from its header (and its name, for Case Harvester tables)."""
     if fmt not in {"auto", "recordcheck", "caseharvester"}:
         raise UnknownFormat("format must be auto, recordcheck or caseharvester")
+    repeated = _repeated(header)
+    if repeated:
+        raise UnknownFormat(f"the header names a column twice: {', '.join(repeated)}")
     index = _index(header)
     columns = set(index)
     is_program = program is not None or (

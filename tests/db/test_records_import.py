@@ -401,6 +401,21 @@ def test_missing_columns_skip_the_file_and_the_next_file_still_imports(
     assert report.cases_added == 1
 
 
+def test_a_header_naming_a_column_twice_skips_the_file(engine, db_session, tmp_path):
+    lines = (FIXTURES / "records.csv").read_text().splitlines()
+    twice = tmp_path / "twice.csv"
+    twice.write_text(
+        "\n".join([lines[0] + ",Disposition ", *(line + ",NOLLE PROSEQUI" for line in lines[1:])])
+    )
+
+    report = import_paths(engine, [twice])
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (1, "the header names a column twice: disposition")
+    ]
+    assert report.cases_added == 0
+
+
 def test_an_unrecognised_header_names_what_was_expected(engine, db_session, tmp_path):
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b,c\n1,2,3\n")

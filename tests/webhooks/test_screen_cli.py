@@ -222,6 +222,17 @@ def test_a_bad_expunged_cell_names_the_charge(tmp_path: Path) -> None:
     assert "case 0B01234567 (line 2): charges[1].expunged: must be true or false" in result.stderr
 
 
+def test_a_csv_header_naming_a_column_twice_exits_2(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    lines = _csv([ROW]).splitlines()
+    src.write_text(f"{lines[0]},disposition\n{lines[1]},NOLLE PROSEQUI\n")
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 2
+    assert "CSV header names a column twice: disposition" in result.stderr
+
+
 def test_csv_rows_of_one_case_that_disagree_exit_2_and_the_rest_are_screened(
     tmp_path: Path,
 ) -> None:
