@@ -167,46 +167,61 @@ def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) 
 def screen_command(path: str, as_of: dt.date, output: str) -> None:
     """Screen cases: a JSON object, array or JSON Lines, or a record CSV (one row per charge)."""
     reporter = Reporter(lambda line: click.echo(line, err=True))
-    out_stream: IO[str]
-    close_out = output != "-"
-    out_stream = (
-        open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        if close_out
-        else sys.stdout
-    )
+    is_csv = path != "-" and path.lower().endswith(".csv")
+    in_stream = _open_input(path, is_csv)  # before OUT: a missing input never empties OUT
+    try:
+        out_stream = _open_output(output)
+    except click.ClickException:
+        in_stream.close()
+        raise
     collecting = gc.isenabled()
     # A batch makes millions of small acyclic objects and keeps many of them until the end;
     # the cyclic collector would rescan them over and over (half the run time) for nothing.
     gc.disable()
     try:
-        if path != "-" and path.lower().endswith(".csv"):
-            try:
-                with open(path, encoding="utf-8-sig", newline="") as fh:
-                    screen_csv_stream(fh, as_of, out_stream, reporter)
-            except UnicodeDecodeError as exc:
-                reporter.bad("input", "", f"is not UTF-8 text (bad byte at position {exc.start})")
-            except OSError as exc:
-                raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
-        else:
-            try:
-                stream: IO[bytes] = (
-                    sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-                )
-            except OSError as exc:
-                raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
-            with stream:
-                raw = _read_limited(stream, reporter)
-            if raw is not None:
-                _json_mode(raw, as_of, out_stream, reporter)
+        with in_stream:
+            if is_csv:
+                try:
+                    screen_csv_stream(in_stream, as_of, out_stream, reporter)
+                except UnicodeDecodeError as exc:
+                    reporter.bad(
+                        "input", "", f"is not UTF-8 text (bad byte at position {exc.start})"
+                    )
+                except OSError as exc:
+                    raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+            else:
+                raw = _read_limited(in_stream, reporter)
+                if raw is not None:
+                    _json_mode(raw, as_of, out_stream, reporter)
     finally:
         if collecting:
             gc.enable()
         out_stream.flush()
-        if close_out:
+        if out_stream is not sys.stdout:
             out_stream.close()
     if reporter.failed:
         click.echo(f"{reporter.failed} case(s) or line(s) had bad input", err=True)
         sys.exit(2)
+
+
+def _open_input(path: str, is_csv: bool) -> IO[Any]:
+    """The input: a record CSV as text, anything else as bytes (standard input for "-")."""
+    try:
+        if is_csv:
+            return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        return sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _open_output(output: str) -> IO[str]:
+    """Where the results go: standard output for "-", else the file OUT (replaced)."""
+    if output == "-":
+        return sys.stdout
+    try:
+        return open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
 
 
 screen = screen_command

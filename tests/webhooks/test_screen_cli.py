@@ -132,6 +132,26 @@ def test_a_json_array_nested_too_deeply_exits_2_with_a_message() -> None:
     assert "nested too deeply" in result.stderr
 
 
+def test_an_output_that_cannot_be_written_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    out = tmp_path / "no-such-folder" / "results.json"
+
+    result = run(["-", "-o", str(out), "--as-of", "2026-11-25"], json.dumps(CASE))
+
+    assert result.exit_code == 1
+    assert f"cannot write {out}: No such file or directory" in result.stderr
+
+
+def test_a_missing_input_leaves_an_earlier_output_file_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    out.write_text("yesterday's results\n")
+
+    result = run([str(tmp_path / "missing.json"), "-o", str(out)])
+
+    assert result.exit_code == 1
+    assert "cannot read" in result.stderr
+    assert out.read_text() == "yesterday's results\n"
+
+
 def _csv(rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
