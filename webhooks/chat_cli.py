@@ -27,6 +27,17 @@ def local_today(now: dt.datetime) -> dt.date:
     return now.astimezone(LOCAL_ZONE).date()
 
 
+def decode_line(line: bytes, *, first: bool = False) -> tuple[str, bool]:
+    """One stdin line as the message text (no line end, no byte-order mark on the first line)
+    and whether it was UTF-8; bytes that are not become U+FFFD, so no message is dropped."""
+    try:
+        text, readable = line.decode("utf-8"), True
+    except UnicodeDecodeError:
+        text, readable = line.decode("utf-8", errors="replace"), False
+    text = text.rstrip("\r\n")
+    return (text.removeprefix("\ufeff") if first else text), readable
+
+
 @click.command("chat")
 @click.option(
     "--channel",
@@ -72,8 +83,14 @@ def chat(channel: str, lang: str | None, from_id: str) -> None:
         stdin = sys.stdin
         if stdin.isatty():
             click.echo("Type a message and press Enter; Ctrl-D ends the chat.", err=True)
-        for line in stdin:
-            text = line.rstrip("\r\n")
+        for number, line in enumerate(stdin.buffer, start=1):
+            text, readable = decode_line(line, first=number == 1)
+            if not readable:
+                click.echo(
+                    f"warning: line {number} is not UTF-8 text; "
+                    "its unreadable bytes were sent as \N{REPLACEMENT CHARACTER}",
+                    err=True,
+                )
             now = utcnow()
             inbound = Inbound(
                 channel=channel,  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ def run(database_url, db_session, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("RECORDCHECK_HMAC_KEY", "cli-test-key")
 
-    def invoke(*args: str, input: str | None = None):
+    def invoke(*args: str, input: str | bytes | None = None):
         return CliRunner().invoke(cli, list(args), input=input)
 
     return invoke
@@ -87,6 +87,16 @@ def test_the_demo_data_can_be_looked_up_in_a_chat(run, engine):
     assert result.exit_code == 0, result.output
     assert f"Encontramos el caso {case_number}" in result.output
     assert "Md. Code" in result.output
+
+
+def test_a_line_that_is_not_utf8_is_answered_and_the_chat_goes_on(run):
+    result = run("chat", "--from", "+14105550111", input=b"hola \xf1\n1\n")  # Latin-1 "ñ"
+
+    assert result.exit_code == 0, result.output
+    out = split(result.stdout)
+    assert "Somos RecordCheck Baltimore" in out[0]
+    assert "Envie su numero de caso" in out[-1]  # "hola" chose Spanish, then "1" a case number
+    assert "line 1 is not UTF-8 text" in result.stderr
 
 
 def test_chat_refuses_an_unmigrated_database(tmp_path, monkeypatch):
