@@ -206,9 +206,27 @@ _BY_ACT: dict[str, dict[str | None, str]] = {
 }
 
 
+_NAMED_CATEGORIES = frozenset(CATEGORIES) - {"unknown"}
+
+
+def _named_category(description: str | None) -> str | None:
+    """The category a description names when it is one of the contract's values, else None."""
+    if not description:
+        return None
+    key = "_".join(description.lower().split())
+    return key if key in _NAMED_CATEGORIES else None
+
+
 @functools.lru_cache(maxsize=65536)
 def classify_charge(description: str | None, statute: str | None = None) -> str:
-    """Return the contract category of a charge from its court description and statute."""
+    """Return the contract category of a charge from its court description and statute.
+
+    A description that is itself a contract category ("cannabis_distribution", any case,
+    spaces for underscores) is that category (DESIGN 5.3); "unknown" lets the statute speak.
+    """
+    named = _named_category(description)
+    if named is not None:
+        return named
     t = _strip_attempt(normalize_text(description)) if description else ""
     st_act = _statute_act(statute)
     if not t:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import yaml
 
 from knowledge import CATEGORIES, DISPOSITIONS, classify_charge, normalize_disposition
 from knowledge.classify import disposition_detail
+from knowledge.screening import screen_json
 
 VARIANTS_FILE = Path(__file__).parent / "charge_variants.yaml"
 _DATA = yaml.safe_load(VARIANTS_FILE.read_text(encoding="utf-8"))
@@ -28,6 +31,24 @@ def test_description_gets_its_category(
     description: str | None, statute: str | None, category: str, seen: str
 ) -> None:
     assert classify_charge(description, statute) == category
+
+
+@pytest.mark.parametrize("category", [c for c in CATEGORIES if c != "unknown"])
+@pytest.mark.parametrize("spelled", [str.lower, str.upper, lambda c: c.replace("_", " ")])
+def test_a_description_that_is_a_contract_category_is_that_category(
+    category: str, spelled: Callable[[str], str]
+) -> None:
+    """DESIGN 5.3: `description` may be raw court text or the normalised values."""
+    result = screen_json(
+        {"charges": [{"description": spelled(category), "disposition": "guilty"}]},
+        dt.date(2026, 11, 25),
+    )
+
+    assert result["charges"][0]["category"] == category
+
+
+def test_unknown_as_the_description_leaves_the_statute_to_classify() -> None:
+    assert classify_charge("unknown", "CR.5.619.(c)") == "paraphernalia"
 
 
 # Where each row was seen (the header of charge_variants.yaml says what each code is).
