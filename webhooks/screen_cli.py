@@ -92,20 +92,29 @@ def _decode(raw: bytes, reporter: Reporter) -> str | None:
         return None
 
 
-def _json_mode(raw: bytes, as_of: dt.date, out: IO[str], reporter: Reporter) -> None:
+def _json_mode(
+    raw: bytes, as_of: dt.date, out: IO[str], reporter: Reporter, *, lines_only: bool = False
+) -> None:
+    """A JSON object, array or JSON Lines (always JSON Lines for a .jsonl or .ndjson file)."""
     text = _decode(raw, reporter)
     if text is None:
         return
     if not text.strip():
         reporter.bad("input", "", "is empty; expected a JSON object, array or JSON Lines")
         return
+    if lines_only:
+        _write_lines(_parsed_lines(text), as_of, out, reporter)
+        return
     try:
         data = loads_strict(text)
     except ValueError as whole_error:
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        if len(lines) > 1 and text.lstrip().startswith("{"):
-            _json_lines(lines, as_of, out, reporter)
-            return
+        if text.lstrip().startswith("{"):
+            parsed = _parsed_lines(text)
+            # JSON Lines when some line is a whole JSON value; otherwise one broken object
+            # (pretty-printed over many lines), reported once with the parser's position.
+            if len(parsed) > 1 and any(not isinstance(v, ValueError) for _, v in parsed):
+                _write_lines(parsed, as_of, out, reporter)
+                return
         reporter.bad("input", "", f"is not valid JSON ({whole_error})")
         return
     if isinstance(data, list):
@@ -118,12 +127,28 @@ def _json_mode(raw: bytes, as_of: dt.date, out: IO[str], reporter: Reporter) -> 
         out.write("\n")
 
 
-def _json_lines(lines: list[str], as_of: dt.date, out: IO[str], reporter: Reporter) -> None:
-    for i, line in enumerate(lines):
-        try:
-            data = loads_strict(line)
-        except ValueError as exc:
-            reporter.bad(f"line {i + 1}", "", f"is not valid JSON ({exc})")
+def _parsed_lines(text: str) -> list[tuple[int, object]]:
+    """Each non-blank line's number (from 1, blank lines counted) and its value or error.
+
+    Lines end at "\\n" only: JSON text may hold U+2028 and other breaks str.splitlines sees.
+    """
+    parsed: list[tuple[int, object]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            try:
+                parsed.append((number, loads_strict(line)))
+            except ValueError as exc:
+                parsed.append((number, exc))
+    return parsed
+
+
+def _write_lines(
+    parsed: list[tuple[int, object]], as_of: dt.date, out: IO[str], reporter: Reporter
+) -> None:
+    """One JSON line out per case line in; `index` counts cases, stderr names the line."""
+    for i, (number, data) in enumerate(parsed):
+        if isinstance(data, ValueError):
+            reporter.bad(f"line {number}", "", f"is not valid JSON ({data})")
             result: dict[str, object] = {"index": i, "error": "not valid JSON", "field": ""}
         else:
             result = _screen_one(data, i, as_of, reporter)
@@ -192,7 +217,8 @@ def screen_command(path: str, as_of: dt.date, output: str) -> None:
             else:
                 raw = _read_limited(in_stream, reporter)
                 if raw is not None:
-                    _json_mode(raw, as_of, out_stream, reporter)
+                    lines_only = path.lower().endswith((".jsonl", ".ndjson"))
+                    _json_mode(raw, as_of, out_stream, reporter, lines_only=lines_only)
     finally:
         if collecting:
             gc.enable()

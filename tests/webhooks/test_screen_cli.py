@@ -113,6 +113,52 @@ def test_a_broken_json_line_is_reported_and_the_others_are_screened() -> None:
     assert "line 2" in result.stderr
 
 
+def test_a_jsonl_file_of_one_case_gives_one_json_line(tmp_path: Path) -> None:
+    src = tmp_path / "cases.jsonl"
+    src.write_text(json.dumps(CASE) + "\n")
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert json.loads(line)["verdict"]["status"] == "act_now"
+
+
+def test_a_bad_json_line_is_named_by_its_line_number_counting_blank_lines() -> None:
+    stdin = json.dumps(CASE) + "\n\n{broken\n" + json.dumps(CASE) + "\n"
+
+    result = run(["--as-of", "2026-11-25"], stdin)
+
+    assert result.exit_code == 2
+    assert len(result.stdout.splitlines()) == 3
+    assert "error: line 3: is not valid JSON" in result.stderr
+
+
+def test_a_line_separator_inside_a_json_line_string_does_not_split_the_line() -> None:
+    odd = CASE | {"case_number": "0B0\u20281234567"}  # U+2028 is valid raw inside JSON text
+    stdin = json.dumps(odd, ensure_ascii=False) + "\n" + json.dumps(CASE) + "\n"
+
+    result = run(["--as-of", "2026-11-25"], stdin)
+
+    assert result.exit_code == 0, result.stderr
+    out_lines = result.stdout.rstrip("\n").split("\n")
+    assert [json.loads(line)["case_number"] for line in out_lines] == [
+        "0B0\u20281234567",
+        "0B01234567",
+    ]
+
+
+def test_a_broken_pretty_printed_object_is_one_error_with_its_position() -> None:
+    stdin = json.dumps(CASE, indent=2).replace('"court": "district",', '"court": "district"')
+
+    result = run(["--as-of", "2026-11-25"], stdin)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("error:") == 1
+    assert "error: input: is not valid JSON (Expecting ',' delimiter: line 4" in result.stderr
+
+
 def test_a_json_line_nested_too_deeply_is_reported_and_the_others_are_screened() -> None:
     deep = '{"a":' * 50_000 + "1" + "}" * 50_000
     stdin = json.dumps(CASE) + "\n" + deep + "\n" + json.dumps(CASE) + "\n"
