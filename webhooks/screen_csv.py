@@ -312,6 +312,10 @@ def _header(reader: Iterator[list[str]], reporter: Reporter | None) -> _Columns 
         if reporter:
             reporter.bad("input", "", "is empty; expected a CSV header row")
         return None
+    except csv.Error as exc:
+        if reporter:
+            reporter.bad("input", "", f"CSV header row is not readable CSV ({exc})")
+        return None
     header = [h.strip().lstrip("\ufeff") for h in header]
     missing = [c for c in ("case_number", "description", "disposition") if c not in header]
     if missing:
@@ -382,20 +386,36 @@ def _read_cases(lines: Iterable[str], reporter: Reporter) -> tuple[list[_CsvCase
     memo = _CellMemo()
     case_cells, charge_number = col.case_cells, col.charge_number
     line_no = 1
-    for row in reader:
-        line_no += 1
-        number = _case_number(row, line_no, col, reporter)
-        if number is None:
-            continue
-        facts = memo.facts(row, col)
-        case = cases.get(number)
-        if case is None:
-            case = cases[number] = _CsvCase(number, case_cells(row))
-        elif case.agree and case_cells(row) != case.cells:
-            case.agree = False
-        case.facts.append(facts)
-        case.charge_numbers.append(row[charge_number])
+    while True:  # the same reader goes on after a row it cannot read (see _unreadable)
+        try:
+            for row in reader:
+                line_no += 1
+                number = _case_number(row, line_no, col, reporter)
+                if number is None:
+                    continue
+                facts = memo.facts(row, col)
+                case = cases.get(number)
+                if case is None:
+                    case = cases[number] = _CsvCase(number, case_cells(row))
+                elif case.agree and case_cells(row) != case.cells:
+                    case.agree = False
+                case.facts.append(facts)
+                case.charge_numbers.append(row[charge_number])
+            break
+        except csv.Error as exc:
+            line_no += 1
+            _unreadable(line_no, exc, reporter)
     return list(cases.values()), col
+
+
+def _unreadable(line_no: int, exc: csv.Error, reporter: Reporter | None) -> None:
+    """Report a row the csv module refuses (a cell over its 128 KiB limit, say).
+
+    csv.reader drops that row and reads on from the next line, so the rest of the file is
+    still screened; both passes count the dropped row, so their line numbers agree.
+    """
+    if reporter:
+        reporter.bad(f"line {line_no}", "", f"is not readable CSV ({exc})")
 
 
 _BAD_DATE: Final = dt.date.min  # parse_date never returns it (years before 1900 are refused)
@@ -491,12 +511,19 @@ def _rows_of(
     reader = csv.reader(lines)
     next(reader)  # the header, checked in the first pass
     found: dict[str, tuple[list[list[str]], list[int]]] = {}
-    for line_no, row in enumerate(reader, start=2):
-        number = _case_number(row, line_no, col, None)
-        if number is not None and number in wanted:
-            rows, numbers = found.setdefault(number, ([], []))
-            rows.append(row)
-            numbers.append(line_no)
+    line_no = 1
+    while True:
+        try:
+            for row in reader:
+                line_no += 1
+                number = _case_number(row, line_no, col, None)
+                if number is not None and number in wanted:
+                    rows, numbers = found.setdefault(number, ([], []))
+                    rows.append(row)
+                    numbers.append(line_no)
+            break
+        except csv.Error:
+            line_no += 1  # reported in the first pass
     return found
 
 

@@ -288,6 +288,25 @@ def test_a_bad_expunged_cell_names_the_charge(tmp_path: Path) -> None:
     assert "case 0B01234567 (line 2): charges[1].expunged: must be true or false" in result.stderr
 
 
+def test_a_cell_too_big_for_csv_is_reported_and_the_other_cases_screened(tmp_path: Path) -> None:
+    src = tmp_path / "records.csv"
+    huge = ROW | {"case_number": "HUGE", "description": "X" * 200_000}
+    bad_date = ROW | {"case_number": "BAD1", "offense_date": "2016-13-01"}
+    src.write_text(_csv([ROW, huge, ROW | {"case_number": "114351015"}, bad_date]))
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.exit_code == 2
+    assert "error: line 3: is not readable CSV (field larger than field limit" in result.stderr
+    assert "error: case BAD1 (line 5): charges[0].offense_date" in result.stderr
+    assert [(r["case_number"], bool(r["error"])) for r in rows] == [
+        ("0B01234567", False),
+        ("114351015", False),
+        ("BAD1", True),
+    ]
+
+
 def test_a_csv_header_naming_a_column_twice_exits_2(tmp_path: Path) -> None:
     src = tmp_path / "records.csv"
     lines = _csv([ROW]).splitlines()
