@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import json
 import sys
 from typing import IO, Any
@@ -207,11 +208,7 @@ def screen_command(path: str, as_of: dt.date, output: str) -> None:
         with in_stream:
             if is_csv:
                 try:
-                    screen_csv_stream(in_stream, as_of, out_stream, reporter)
-                except UnicodeDecodeError as exc:
-                    reporter.bad(
-                        "input", "", f"is not UTF-8 text (bad byte at position {exc.start})"
-                    )
+                    _screen_csv_file(in_stream, as_of, out_stream, reporter)
                 except OSError as exc:
                     raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
             else:
@@ -228,6 +225,41 @@ def screen_command(path: str, as_of: dt.date, output: str) -> None:
     if reporter.failed:
         click.echo(f"{reporter.failed} case(s) or line(s) had bad input", err=True)
         sys.exit(2)
+
+
+def _screen_csv_file(text: IO[str], as_of: dt.date, out: IO[str], reporter: Reporter) -> None:
+    """Screen a record CSV; one that is not all UTF-8 (an Excel export in Windows-1252, say)
+    is screened again with each such line reported and its unreadable bytes read as U+FFFD.
+
+    The first attempt's messages wait until it succeeds, so none is printed twice.
+    """
+    messages: list[str] = []
+    first = Reporter(messages.append)
+    try:
+        screen_csv_stream(text, as_of, out, first)
+    except UnicodeDecodeError:
+        text.seek(0)
+        lenient = _lenient_text(text.buffer.read(), reporter)  # type: ignore[attr-defined]
+        screen_csv_stream(io.StringIO(lenient, newline=""), as_of, out, reporter)
+        return
+    for message in messages:
+        click.echo(message, err=True)
+    reporter.failed += first.failed
+
+
+def _lenient_text(raw: bytes, reporter: Reporter) -> str:
+    """The file as text: each line that is not UTF-8 is reported and decoded with U+FFFD."""
+    lines = raw.split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reporter.bad(
+                f"line {number}",
+                "",
+                f"is not UTF-8 text (bad byte at position {exc.start}); read with U+FFFD",
+            )
+    return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _open_input(path: str, is_csv: bool) -> IO[Any]:

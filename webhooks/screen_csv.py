@@ -556,11 +556,11 @@ def screen_csv_stream(text: IO[str], as_of: dt.date, out: IO[str], reporter: Rep
     checks is screened from what the first pass kept; any other is read again and goes
     through `_case_from_rows`, which names the first bad field (exit status 2).
     """
-    out.write(_csv_line(RESULT_COLUMNS))
     seekable = text.seekable()
     start = text.tell() if seekable else 0
     kept: list[str] = []  # the lines, when the file cannot be read again
     cases, col = _read_cases(text if seekable else _keeping(text, kept), reporter)
+    out.write(_csv_line(RESULT_COLUMNS))  # after the first pass: a decoding error writes nothing
     batch = _CsvBatch(as_of)
     lines_out = [batch.screen(case) for case in cases]
     again = {case.number: i for i, case in enumerate(cases) if lines_out[i] is None}

@@ -307,6 +307,26 @@ def test_a_cell_too_big_for_csv_is_reported_and_the_other_cases_screened(tmp_pat
     ]
 
 
+def test_a_windows_1252_csv_is_screened_and_its_odd_lines_reported(tmp_path: Path) -> None:
+    src = tmp_path / "excel.csv"
+    bad_date = ROW | {"case_number": "BAD1", "offense_date": "2016-13-01"}
+    named = ROW | {"case_number": "114351015", "defendant_name": "PEÑA, JOSÉ"}
+    src.write_bytes(_csv([bad_date, ROW, named]).encode("cp1252"))
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.exit_code == 2
+    assert [(r["case_number"], bool(r["error"])) for r in rows] == [
+        ("BAD1", True),
+        ("0B01234567", False),
+        ("114351015", False),
+    ]
+    assert "error: line 4: is not UTF-8 text" in result.stderr
+    assert result.stderr.count("case BAD1") == 1  # the first attempt's messages are not repeated
+    assert result.stdout.count("case_number,as_of") == 1
+
+
 def test_a_csv_header_naming_a_column_twice_exits_2(tmp_path: Path) -> None:
     src = tmp_path / "records.csv"
     lines = _csv([ROW]).splitlines()
