@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import io
 import json
+import os
 import sys
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -196,7 +197,7 @@ def screen_command(path: str, as_of: dt.date, output: str) -> None:
     is_csv = path != "-" and path.lower().endswith(".csv")
     in_stream = _open_input(path, is_csv)  # before OUT: a missing input never empties OUT
     try:
-        out_stream = _open_output(output)
+        out_stream = _open_output(output, path)
     except click.ClickException:
         in_stream.close()
         raise
@@ -272,10 +273,15 @@ def _open_input(path: str, is_csv: bool) -> IO[Any]:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _open_output(output: str) -> IO[str]:
-    """Where the results go: standard output for "-", else the file OUT (replaced)."""
+def _open_output(output: str, path: str) -> IO[str]:
+    """Where the results go: standard output for "-", else the file OUT (replaced).
+
+    OUT may not be the input file: opening it for writing would empty it before it is read.
+    """
     if output == "-":
         return sys.stdout
+    if path != "-" and os.path.exists(output) and os.path.samefile(output, path):
+        raise click.ClickException(f"-o {output} is the input file; write the results elsewhere")
     try:
         return open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:

@@ -198,6 +198,21 @@ def test_a_missing_input_leaves_an_earlier_output_file_as_it_was(tmp_path: Path)
     assert out.read_text() == "yesterday's results\n"
 
 
+@pytest.mark.parametrize("name", ["cases.json", "records.csv"])
+def test_an_output_that_is_the_input_file_is_refused_and_the_input_kept(
+    tmp_path: Path, name: str
+) -> None:
+    src = tmp_path / name
+    src.write_text(json.dumps(CASE) if name.endswith(".json") else _csv([ROW]))
+    before = src.read_text()
+
+    result = run([str(src), "-o", str(tmp_path / "." / name), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 1
+    assert "is the input file" in result.stderr
+    assert src.read_text() == before
+
+
 def _csv(rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
