@@ -36,6 +36,8 @@ RECORDCHECK_COLUMNS = (
     "expunged",
 )
 PROGRAM_COLUMNS = ("program", "case_number", "status", "status_date", "note")
+#: Columns `recordcheck screen` reads beside the record's (person facts): an import skips them.
+SCREENING_ONLY_COLUMNS = ("pending_case", "later_convictions")
 CASE_HARVESTER_TYPES = ("dscr", "dsk8", "k", "odycrim")
 COURTS = ("district", "circuit", "juvenile")
 PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -126,6 +128,11 @@ class FileKind:
 
 class UnknownFormat(ValueError):
     """The header does not match any format we read; the message says what was expected."""
+
+
+class HeaderProblem(UnknownFormat):
+    """The header is of a format we read but cannot be read safely (a column named twice, an
+    unknown column in a recordcheck file or program list); the message names the columns."""
 
 
 _DESCRIPTION_LIMIT = _LIMITS["description"]
@@ -258,6 +265,17 @@ def _index(header: Sequence[str]) -> dict[str, int]:
     for position, name in enumerate(header):
         index.setdefault(name.strip().lstrip("\ufeff").lower(), position)
     return index
+
+
+def _refuse_unknown(index: dict[str, int], known: Sequence[str], what: str) -> None:
+    """A column outside the format (DESIGN 5.4) is refused: a misspelt "dispositon" would
+    otherwise import every charge without its disposition, silently."""
+    unknown = [name for name in index if name and name not in known]
+    if unknown:
+        raise HeaderProblem(
+            f"{what} has unknown columns: {', '.join(unknown)} "
+            f"(the columns are {', '.join(known)})"
+        )
 
 
 def _repeated(header: Sequence[str]) -> list[str]:
@@ -612,7 +630,7 @@ def recognise(
         raise UnknownFormat("format must be auto, recordcheck or caseharvester")
     repeated = _repeated(header)
     if repeated:
-        raise UnknownFormat(f"the header names a column twice: {', '.join(repeated)}")
+        raise HeaderProblem(f"the header names a column twice: {', '.join(repeated)}")
     index = _index(header)
     columns = set(index)
     is_program = program is not None or (
@@ -622,12 +640,14 @@ def recognise(
         missing = _missing(index, ("case_number", "status"))
         if missing:
             raise UnknownFormat(f"program list is missing columns: {', '.join(missing)}")
+        _refuse_unknown(index, PROGRAM_COLUMNS, "program list")
         return FileKind("program", "program", _program_parser(index, program))
     if fmt == "recordcheck" or (fmt == "auto" and {"case_number", "court"} <= columns):
         required = ("case_number", "court", "charge_number", "description")
         missing = _missing(index, required)
         if missing:
             raise UnknownFormat(f"recordcheck file is missing columns: {', '.join(missing)}")
+        _refuse_unknown(index, (*RECORDCHECK_COLUMNS, *SCREENING_ONLY_COLUMNS), "recordcheck file")
         return FileKind("recordcheck", "records", _recordcheck_parser(index))
     kind = _harvester_kind(index, path)
     if kind is not None:

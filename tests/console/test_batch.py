@@ -190,6 +190,26 @@ def test_bad_uploads_are_refused_with_a_reason(worker_client, data, name, messag
     assert message in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("right", "wrong", "message"),
+    [
+        ("disposition,", "dispositon,", "unknown columns: dispositon"),
+        ("statute,", "description,", "names a column twice: description"),
+    ],
+    ids=["misspelt", "repeated"],
+)
+def test_a_record_file_whose_header_would_be_misread_is_refused(
+    worker_client, right, wrong, message
+):
+    header, *rows = RECORDS_CSV.splitlines()
+    data = "\n".join([header.replace(right, wrong, 1), *rows]) + "\n"
+
+    response = _upload(worker_client, data.encode(), name="charges.csv")
+
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
 def test_rows_in_another_encoding_are_reported_not_fatal(worker_client):
     data = "case_number\n0B07777777\nJos\u00e9\n".encode("latin-1")
 

@@ -416,6 +416,29 @@ def test_a_header_naming_a_column_twice_skips_the_file(engine, db_session, tmp_p
     assert report.cases_added == 0
 
 
+@pytest.mark.parametrize(
+    ("fixture", "program", "right", "wrong", "reason"),
+    [
+        ("records.csv", None, "disposition,", "dispositon,", "recordcheck file has"),
+        ("program.csv", "bcsao-2019-vacatur", "status_date", "stauts_date", "program list has"),
+    ],
+)
+def test_a_misspelt_column_skips_the_file_instead_of_importing_it_empty(
+    engine, db_session, tmp_path, fixture, program, right, wrong, reason
+):
+    header, *rows = (FIXTURES / fixture).read_text().splitlines()
+    path = tmp_path / fixture
+    path.write_text("\n".join([header.replace(right, wrong, 1), *rows]) + "\n")
+
+    report = import_paths(engine, [path], program=program)
+
+    (error,) = report.errors
+    assert error.line == 1
+    assert error.reason.startswith(f"{reason} unknown columns: {wrong.rstrip(',')}")
+    assert report.cases_added == 0
+    assert report.program_entries_added == 0
+
+
 def test_an_unrecognised_header_names_what_was_expected(engine, db_session, tmp_path):
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b,c\n1,2,3\n")

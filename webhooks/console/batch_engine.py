@@ -39,6 +39,7 @@ from db.records.csvstream import read_rows
 from db.records.formats import (
     CaseRec,
     ChargeRec,
+    HeaderProblem,
     RowProblem,
     UnknownFormat,
     recognise,
@@ -171,6 +172,8 @@ def parse_upload(data: bytes, filename: str) -> BatchInput:
     index = _header_index(first.fields)
     try:
         kind = recognise(first.fields, Path(filename))
+    except HeaderProblem as problem:  # a record file we would misread: say why
+        raise BatchError(f"The header cannot be used: {problem}.") from None
     except UnknownFormat:
         kind = None
     if kind is not None and kind.fmt == "program":
