@@ -105,11 +105,13 @@ def import_command(paths: tuple[Path, ...], fmt: str, program: str | None) -> No
 
 
 def _screen(case: dict[str, Any]) -> dict[str, Any] | None:
-    """The rules engine's answer for a found case (DESIGN 5.3), as of today."""
+    """The rules engine's answer for a found case (DESIGN 5.3), as of today in Baltimore
+    (as `recordcheck screen`, the bot and the console read it), whatever the host's zone."""
     from knowledge.screening import InputError, screen_json
+    from webhooks.screen_cli import today_in_baltimore
 
     try:
-        return screen_json(case, dt.date.today())  # noqa: DTZ011 - the caller reads the clock
+        return screen_json(case, today_in_baltimore())
     except InputError:
         return None
 

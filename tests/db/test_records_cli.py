@@ -145,3 +145,25 @@ def test_lookup_screens_a_case_whose_offense_date_is_after_its_disposition(run, 
     assert shown.exit_code == 0, shown.output
     assert "Screening: automatic: This case should already be cleared." in shown.output
     assert json.loads(as_json.output)["screening"]["case_number"] == "0B09990077"
+
+
+def test_lookup_screens_as_of_today_in_baltimore_whatever_the_hosts_zone(run, monkeypatch):
+    import datetime as dt
+    import time
+    from zoneinfo import ZoneInfo
+
+    baltimore = dt.datetime.now(ZoneInfo("America/New_York")).date()
+    # One of the two zones furthest from UTC always has another date than Baltimore.
+    zone = next(
+        z for z in ("Etc/GMT-14", "Etc/GMT+12") if dt.datetime.now(ZoneInfo(z)).date() != baltimore
+    )
+    run("records", "import", str(FIXTURES / "records.csv"))
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        result = run("records", "lookup", "1D09990002", "--json")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert json.loads(result.output)["screening"]["as_of"] == baltimore.isoformat()
