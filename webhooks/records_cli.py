@@ -104,16 +104,17 @@ def import_command(paths: tuple[Path, ...], fmt: str, program: str | None) -> No
         sys.exit(1)
 
 
-def _screen(case: dict[str, Any]) -> dict[str, Any] | None:
+def _screen(case: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     """The rules engine's answer for a found case (DESIGN 5.3), as of today in Baltimore
-    (as `recordcheck screen`, the bot and the console read it), whatever the host's zone."""
+    (as `recordcheck screen`, the bot and the console read it), whatever the host's zone;
+    or None and why the record cannot be screened (more charges than the engine takes)."""
     from knowledge.screening import InputError, screen_json
     from webhooks.screen_cli import today_in_baltimore
 
     try:
-        return screen_json(case, today_in_baltimore())
-    except InputError:
-        return None
+        return screen_json(case, today_in_baltimore()), None
+    except InputError as error:
+        return None, str(error)
 
 
 @records.command("lookup")
@@ -143,7 +144,7 @@ def lookup_command(case_number: str, dob: dt.date | None, as_json: bool) -> None
             session.commit()
     finally:
         engine.dispose()
-    screening = _screen(result.case) if result.case is not None else None
+    screening, problem = _screen(result.case) if result.case is not None else (None, None)
     if as_json:
         payload = {
             "status": result.status,
@@ -169,12 +170,12 @@ def lookup_command(case_number: str, dob: dt.date | None, as_json: bool) -> None
             err=True,
         )
     else:
-        _print_case(result, screening)
+        _print_case(result, screening, problem)
     if result.status != "found":
         sys.exit(EXIT_NOT_FOUND)
 
 
-def _print_case(result: Any, screening: dict[str, Any] | None) -> None:
+def _print_case(result: Any, screening: dict[str, Any] | None, problem: str | None) -> None:
     case = result.case
     county = case["county"] or "county unknown"
     status = case["case_status"] or "status unknown"
@@ -194,7 +195,7 @@ def _print_case(result: Any, screening: dict[str, Any] | None) -> None:
         verdict = screening.get("verdict") or {}
         click.echo(f"Screening: {verdict.get('status')}: {verdict.get('summary')}")
     else:
-        click.echo("Screening: the rules engine is not available in this build.")
+        click.echo(f"Screening: this record cannot be screened ({problem}); ask a lawyer.")
 
 
 @click.command("demo-data")

@@ -167,3 +167,21 @@ def test_lookup_screens_as_of_today_in_baltimore_whatever_the_hosts_zone(run, mo
         time.tzset()
 
     assert json.loads(result.output)["screening"]["as_of"] == baltimore.isoformat()
+
+
+def test_lookup_says_why_a_record_cannot_be_screened(run, tmp_path):
+    header = (FIXTURES / "records.csv").read_text().splitlines()[0]
+    rows = [
+        f"0B09990088,district,Baltimore City,closed,2015-03-02,,,{n},CDS: POSS-MARIJUANA,"
+        "CR.5.601.(a)(1),2015-03-01,GUILTY,2015-05-01,,false,false"
+        for n in range(1, 202)
+    ]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    run("records", "import", str(path))
+
+    shown = run("records", "lookup", "0B09990088")
+
+    assert shown.exit_code == 0, shown.output
+    assert "Screening: this record cannot be screened (charges: has more than 200" in shown.output
+    assert "not available in this build" not in shown.output
