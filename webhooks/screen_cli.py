@@ -7,6 +7,7 @@ reported on stderr with its field, the others are still screened, and the exit s
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import gc
 import io
@@ -87,6 +88,13 @@ def _screen_one(
 
 
 def _decode(raw: bytes, reporter: Reporter) -> str | None:
+    """UTF-8 (a byte-order mark allowed); UTF-16 with its byte-order mark, as Windows
+    PowerShell's ``>`` writes a file, is read too."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: report it as the UTF-8 it should be
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -113,6 +113,16 @@ def test_a_broken_json_line_is_reported_and_the_others_are_screened() -> None:
     assert "line 2" in result.stderr
 
 
+def test_a_json_file_saved_by_windows_powershell_in_utf16_is_read(tmp_path: Path) -> None:
+    src = tmp_path / "case.json"
+    src.write_bytes(json.dumps(CASE).encode("utf-16"))  # with its byte-order mark
+
+    result = run([str(src), "--as-of", "2026-11-25"])
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["verdict"]["status"] == "act_now"
+
+
 def test_a_jsonl_file_of_one_case_gives_one_json_line(tmp_path: Path) -> None:
     src = tmp_path / "cases.jsonl"
     src.write_text(json.dumps(CASE) + "\n")
