@@ -159,7 +159,12 @@ def _write_lines(
     for i, (number, data) in enumerate(parsed):
         if isinstance(data, ValueError):
             reporter.bad(f"line {number}", "", f"is not valid JSON ({data})")
-            result: dict[str, object] = {"index": i, "error": "not valid JSON", "field": ""}
+            result: dict[str, object] = {
+                "case_number": None,
+                "index": i,
+                "error": "not valid JSON",
+                "field": "",
+            }
         else:
             result = _screen_one(data, i, as_of, reporter)
         out.write(json.dumps(result, ensure_ascii=False))

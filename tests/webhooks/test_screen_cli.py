@@ -109,7 +109,12 @@ def test_a_broken_json_line_is_reported_and_the_others_are_screened() -> None:
     lines = result.stdout.splitlines()
     assert result.exit_code == 2
     assert len(lines) == 3
-    assert json.loads(lines[1])["error"] == "not valid JSON"
+    assert json.loads(lines[1]) == {
+        "case_number": None,
+        "index": 1,
+        "error": "not valid JSON",
+        "field": "",
+    }  # the same keys as any other bad case
     assert "line 2" in result.stderr
 
 
