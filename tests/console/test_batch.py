@@ -171,15 +171,15 @@ def test_a_long_list_runs_in_the_background_and_reports_progress(worker_client, 
         (b"PK\x03\x04rest-of-a-zip", "list.csv", "Excel"),
         (b"%PDF-1.4 ...", "list.csv", "PDF"),
         (b"case_number\x00\x00\x00\n", "list.csv", "not a text file"),
-        ("case_number\nJos\u00e9\n".encode("utf-16"), "list.csv", "not a text file"),
-        (b"\xff\xfe\xfd\n\xfa\xfb\n", "list.csv", "no readable rows"),
+        (b"\xff\xfe\xfd\n\xfa\xfb\n", "list.csv", "cannot be read as it"),
+        (b"\x81\x8d\n\x8f\x90\n", "list.csv", "no readable rows"),
         (b"program,case_number,status\nx,0B00000001,ok\n", "list.csv", "program list"),
         (b"case_number\n\n\n", "list.csv", "no case numbers"),
         (b"name,age\nBob,4\n", "list.csv", "Cannot tell"),
         ((RECORDS_CSV.splitlines()[0] + "\n").encode(), "list.csv", "no charge rows"),
     ],
     ids=[
-        "empty", "blank", "xlsx-name", "zip", "pdf", "nul", "utf16", "not-utf8", "program",
+        "empty", "blank", "xlsx-name", "zip", "pdf", "nul", "broken-utf16", "not-text", "program",
         "header-only", "unknown-columns", "records-header-only",
     ],
 )  # fmt: skip
@@ -210,8 +210,8 @@ def test_a_record_file_whose_header_would_be_misread_is_refused(
     assert message in response.get_data(as_text=True)
 
 
-def test_rows_in_another_encoding_are_reported_not_fatal(worker_client):
-    data = "case_number\n0B07777777\nJos\u00e9\n".encode("latin-1")
+def test_rows_that_are_not_text_are_reported_not_fatal(worker_client):
+    data = b"case_number\n0B07777777\n\x81\x8d\x90\n"
 
     job_url = _upload(worker_client, data).headers["Location"]
 
@@ -219,6 +219,62 @@ def test_rows_in_another_encoding_are_reported_not_fatal(worker_client):
     assert [(r["status"], r["problem"]) for r in rows] == [
         ("not_found_or_unverified", ""),
         ("invalid", "line is not UTF-8 text"),
+    ]
+
+
+@pytest.mark.usefixtures("records")
+@pytest.mark.parametrize(
+    "data",
+    [
+        "case_number,name\n0B00000001,Jos\u00e9 P\u00e9rez\n0B07777777,Zo\u00eb\n".encode(
+            "cp1252"
+        ),
+        "case_number,name\n0B00000001,Jos\u00e9 P\u00e9rez\n0B07777777,Zo\u00eb\n".encode(
+            "utf-16"
+        ),
+        "case_number\tname\r\n0B00000001\tJos\u00e9 P\u00e9rez\r\n0B07777777\tZo\u00eb\r\n".encode(
+            "utf-16"
+        ),
+        "\ufeffcase_number,name\n0B00000001,Jos\u00e9 P\u00e9rez\n0B07777777,Zo\u00eb\n".encode(),
+    ],
+    ids=["windows-1252", "utf-16", "excel-unicode-text", "utf-8-bom"],
+)
+def test_lists_saved_by_excel_with_accented_names_are_screened(worker_client, data):
+    """Excel saves "CSV" as Windows-1252 and "Unicode Text" as tab-separated UTF-16: a row
+    with a client's accented name is screened like any other, not dropped as unreadable."""
+    response = _upload(worker_client, data)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    rows = _results(worker_client, response.headers["Location"])
+    assert [(r["case_number"], r["status"], r["problem"]) for r in rows] == [
+        ("0B00000001", "screened", ""),
+        ("0B07777777", "not_found_or_unverified", ""),
+    ]
+
+
+@pytest.mark.usefixtures("records")
+def test_charge_rows_in_windows_1252_are_screened(worker_client):
+    lines = RECORDS_CSV.splitlines()
+    data = "\n".join([*lines[:2], lines[2].replace("JOHNSON, MARIA K", "P\u00c9REZ, JOS\u00c9")])
+    response = _upload(worker_client, (data + "\n").encode("cp1252"))
+
+    rows = _results(worker_client, response.headers["Location"])
+    assert [(r["case_number"], r["status"]) for r in rows] == [
+        ("0B00000001", "screened"),
+        ("0B00000002", "screened"),
+    ]
+
+
+@pytest.mark.usefixtures("records")
+def test_a_birth_date_with_a_two_digit_year_is_reported_not_unmatched(worker_client):
+    data = b"case_number,date_of_birth\n0B00000002,05/06/80\n0B00000002,05/06/1980\n"
+
+    job_url = _upload(worker_client, data).headers["Location"]
+
+    rows = _results(worker_client, job_url)
+    assert [(r["status"], r["problem"]) for r in rows] == [
+        ("invalid", "date_of_birth is not a date like 1985-03-25 or 03/25/1985"),
+        ("screened", ""),
     ]
 
 

@@ -91,6 +91,12 @@ _BINARY_MAGIC = {
     b"\xd0\xcf\x11\xe0": "That looks like an old Excel file. Save it as CSV (UTF-8) first.",
     b"%PDF": "That is a PDF. Upload a CSV file.",
 }
+_BAD_DOB = "date_of_birth is not a date like 1985-03-25 or 03/25/1985"
+_UTF16_LE_BOM = b"\xff\xfe"
+_UTF16_BE_BOM = b"\xfe\xff"
+_UTF16_BROKEN = (
+    "The file starts like UTF-16 text but cannot be read as it. Save it as CSV (UTF-8) first."
+)
 
 
 class BatchError(ValueError):
@@ -138,7 +144,7 @@ class BatchInput:
 
 
 def check_upload(data: bytes, filename: str) -> None:
-    """Refuse files that are empty, too big, binary, or not named .csv/.txt."""
+    """Refuse files that are empty, too big, spreadsheets or PDFs, or not named .csv/.txt."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in {".csv", ".txt"}:
         raise BatchError("Upload a .csv file (or .txt with one case number per line).")
@@ -149,8 +155,42 @@ def check_upload(data: bytes, filename: str) -> None:
     for magic, message in _BINARY_MAGIC.items():
         if data.startswith(magic):
             raise BatchError(message)
+
+
+def as_utf8(data: bytes) -> bytes:
+    """The upload as UTF-8, from what spreadsheets save: UTF-8 (with or without a BOM),
+    Windows-1252 ("CSV" from Excel on Windows, accents and all), or UTF-16 with a BOM
+    (Excel's "Unicode Text", tab-separated). Bytes that are none of these are left alone, so
+    each unreadable line is reported on its own.
+    """
+    if data.startswith((_UTF16_LE_BOM, _UTF16_BE_BOM)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise BatchError(_UTF16_BROKEN) from None
+        if "\x00" in text:
+            raise BatchError("That is not a text file. Upload a CSV file.")
+        return _commas(text).encode("utf-8")
     if b"\x00" in data[:8192]:
         raise BatchError("That is not a text file. Upload a CSV file.")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return data
+
+
+def _commas(text: str) -> str:
+    """Tab-separated text (as Excel saves "Unicode Text") as CSV; other text unchanged."""
+    first = text.split("\n", 1)[0]
+    if "\t" not in first or "," in first:
+        return text
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(csv.reader(io.StringIO(text), delimiter="\t"))
+    return out.getvalue()
 
 
 def _header_index(fields: Sequence[str]) -> dict[str, int]:
@@ -163,6 +203,9 @@ def _header_index(fields: Sequence[str]) -> dict[str, int]:
 def parse_upload(data: bytes, filename: str) -> BatchInput:
     """Read an uploaded list; raise BatchError when it cannot be read at all."""
     check_upload(data, filename)
+    data = as_utf8(data)
+    if not data.strip():
+        raise BatchError("The file is empty.")
     rows = read_rows(io.BytesIO(data))
     first = next(rows, None)
     while first is not None and first.fields is None:
@@ -206,13 +249,24 @@ def itertools_chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 
 
 def _dob(raw: str) -> dt.date | None:
+    """A date of birth as YYYY-MM-DD or MM/DD/YYYY; ValueError for anything else.
+
+    A two-digit year ("03/25/85", as a spreadsheet may show it) is refused rather than read
+    as the year 85: that date could only fail to match, reported as "not found".
+    """
     value = raw.strip()
     if not value:
         return None
     if "/" in value:
         month, day, year = value.split("/")
-        return dt.date(int(year), int(month), int(day))
-    return dt.date.fromisoformat(value)
+        if len(year.strip()) != 4:
+            raise ValueError("a date of birth needs a four-digit year")
+        born = dt.date(int(year), int(month), int(day))
+    else:
+        born = dt.date.fromisoformat(value)
+    if born.year < 1900:
+        raise ValueError("a date of birth before 1900")
+    return born
 
 
 def _parse_case_numbers(rows: Iterable[Any], case_col: int, dob_col: int | None) -> BatchInput:
@@ -237,9 +291,7 @@ def _parse_case_numbers(rows: Iterable[Any], case_col: int, dob_col: int | None)
             try:
                 dob = _dob(row.fields[dob_col])
             except (ValueError, TypeError):
-                batch.items.append(
-                    CaseItem(row.line, raw[:64], normalized, problem="date_of_birth is not a date")
-                )
+                batch.items.append(CaseItem(row.line, raw[:64], normalized, problem=_BAD_DOB))
                 continue
         if normalized in seen:
             batch.items.append(CaseItem(row.line, raw[:64], normalized, problem="duplicate"))
