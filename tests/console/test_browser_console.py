@@ -229,3 +229,55 @@ def test_a_worker_does_not_see_admin_pages(page, worker):
     response = page.goto("/console/admin/users")
     assert response.status == 403
     assert "Only admins" in page.inner_text("main")
+
+
+def _claimed_handoff(app, page, worker, notes: str | None = None) -> None:
+    """A request the worker has claimed, its page open (with ``notes`` already on it)."""
+    from db.models.conversation import HandoffRequest
+
+    with app.extensions["recordcheck.sessions"]() as session:
+        store = SqlConversationStore(session)
+        store.add_handoff(
+            "sms", sender_hash("k", "sms", "+14105550100"), lang="en", summary="Case: 0B00000001",
+            now=utcnow(),
+        )  # fmt: skip
+        store.commit()
+        if notes is not None:
+            for row in session.query(HandoffRequest):
+                row.notes = notes
+            session.commit()
+    _sign_in(page, worker)
+    page.get_by_role("link", name="Handoffs").click()
+    page.get_by_role("button", name="Claim").first.click()
+    page.wait_for_selector("#handoff-status")
+
+
+def test_a_note_as_long_as_the_box_allows_is_saved_with_its_line_breaks(app, page, worker):
+    """The box lets a worker type 2,000 characters counting each line break as one; the form
+    sends each as two (CR LF). Such a note is saved, not refused and wiped."""
+    _claimed_handoff(app, page, worker)
+    lines = [f"Step {n}: called the client back, left a message." for n in range(40)]
+    note = "\n".join(lines)
+    note = note + " " + "x" * (2000 - len(note) - 1)
+
+    box = page.get_by_label("Add a note", exact=True)
+    box.fill(note)
+    assert page.evaluate("document.getElementById('note').value.length") == 2000
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_load_state()
+
+    assert page.locator("#handoff-error").count() == 0
+    assert "Step 39: called the client back" in page.inner_text("#notes")
+
+
+def test_a_refused_note_stays_in_the_box_tied_to_its_error(app, page, worker):
+    _claimed_handoff(app, page, worker, notes="n" * 19_990)
+
+    page.get_by_label("Add a note", exact=True).fill("Client asked for a callback on Tuesday.")
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_selector("#handoff-error")
+
+    box = page.get_by_label("Add a note", exact=True)
+    assert box.input_value() == "Client asked for a callback on Tuesday."
+    assert "handoff-error" in (box.get_attribute("aria-describedby") or "")
+    assert "too many notes" in page.inner_text("#handoff-error")

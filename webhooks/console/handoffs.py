@@ -67,7 +67,7 @@ def state_words(row: HandoffRequest) -> tuple[str, str | None]:
 
 
 def clean_answer(raw: str) -> str:
-    """The answer as stored: Windows line ends made plain, outer blanks removed."""
+    """An answer or note as stored: Windows line ends made plain, outer blanks removed."""
     return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
@@ -229,16 +229,21 @@ def note(handoff_id: int) -> BaseResponse | tuple[str, int]:
     row = _handoff(handoff_id)
     if not _may_change(row):
         abort(403, "Claim the request before adding notes.")
-    text = request.form.get("note", "").strip()
+    # Line ends as the browser counts them for maxlength (a form sends each as CR LF).
+    text = clean_answer(request.form.get("note", ""))
     if not text:
         return _detail_page(row, 400, error="Write a note first.")
     if len(text) > MAX_NOTE:
-        return _detail_page(row, 400, error=f"Notes can be at most {MAX_NOTE} characters.")
+        return _detail_page(
+            row, 400, error=f"Notes can be at most {MAX_NOTE} characters.", note_draft=text
+        )
     stamp = utcnow().strftime("%Y-%m-%d %H:%M UTC")
     entry = f"[{stamp}, {current_user().email}] {text}"
     combined = f"{row.notes}\n\n{entry}" if row.notes else entry
     if len(combined) > MAX_NOTES_TOTAL:
-        return _detail_page(row, 400, error="This request has too many notes; close it instead.")
+        return _detail_page(
+            row, 400, error="This request has too many notes; close it instead.", note_draft=text
+        )
     row.notes = combined
     row.updated_at = utcnow()
     _audit("handoff_note", row.id)
