@@ -286,6 +286,10 @@ def test_no_file_and_a_bad_date_are_refused(worker_client):
 
     assert no_file.status_code == 400
     assert bad_date.status_code == 400
+    page = bad_date.get_data(as_text=True)
+    assert 'id="as_of-error"' in page
+    assert 'aria-describedby="as_of-error"' in page
+    assert 'value="someday"' in page
 
 
 def test_too_big_an_upload_is_refused_before_it_is_read(worker_client):

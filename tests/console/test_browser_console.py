@@ -281,3 +281,24 @@ def test_a_refused_note_stays_in_the_box_tied_to_its_error(app, page, worker):
     assert box.input_value() == "Client asked for a callback on Tuesday."
     assert "handoff-error" in (box.get_attribute("aria-describedby") or "")
     assert "too many notes" in page.inner_text("#handoff-error")
+
+
+def test_a_refused_upload_keeps_the_screening_date(page, worker, tmp_path):
+    """Choosing the wrong file must not quietly reset "Screen as of" to today for the retry."""
+    wrong = tmp_path / "clients.xlsx"
+    wrong.write_bytes(b"PK\x03\x04 a spreadsheet")
+    listing = tmp_path / "clients.csv"
+    listing.write_text("case_number\n0B00000001\n", encoding="utf-8")
+    _sign_in(page, worker)
+    page.get_by_role("link", name="Batch").click()
+
+    page.get_by_label("Screen as of", exact=False).fill("2025-01-15")
+    page.get_by_label("CSV file", exact=True).set_input_files(str(wrong))
+    page.get_by_role("button", name="Screen the list").click()
+    page.wait_for_selector("#batch-error")
+
+    assert page.get_by_label("Screen as of", exact=False).input_value() == "2025-01-15"
+    page.get_by_label("CSV file", exact=True).set_input_files(str(listing))
+    page.get_by_role("button", name="Screen the list").click()
+    page.wait_for_selector("#job-done")
+    assert "screened as of 2025-01-15" in page.inner_text("#job-heading")

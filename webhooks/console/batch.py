@@ -65,32 +65,40 @@ def index() -> tuple[str, int]:
     return _page()
 
 
-def _as_of(raw: str) -> dt.date:
+def as_of_date(raw: str, default: dt.date) -> dt.date | str:
+    """The screening date typed (``default`` when blank), or why it cannot be used."""
     if not raw.strip():
-        return today()
+        return default
     try:
         value = dt.date.fromisoformat(raw.strip())
     except ValueError:
-        abort(400, "The screening date must be a date like 2026-11-25.")
+        return "The screening date must be a date like 2026-11-25."
     if not dt.date(2000, 1, 1) <= value <= dt.date(2100, 12, 31):
-        abort(400, "The screening date is out of range.")
+        return "The screening date is out of range."
     return value
 
 
 @bp.post("/")
 def upload() -> BaseResponse | tuple[str, int]:
-    """Start a job for an uploaded CSV."""
+    """Start a job for an uploaded CSV.
+
+    A refused upload shows the form again with the screening date as it was typed, so the
+    next try is not screened as of today by surprise.
+    """
     # Large lists are the point here: allow more than the app's 1 MB default, but bounded.
     request.max_content_length = batch_engine.MAX_UPLOAD_BYTES + 64 * 1024
     upload_file = request.files.get("file")
-    as_of = _as_of(request.form.get("as_of", ""))
+    as_of_raw = request.form.get("as_of", "")[:32]
+    as_of = as_of_date(as_of_raw, today())
+    if isinstance(as_of, str):
+        return _page(400, as_of_error=as_of, as_of_value=as_of_raw)
     if upload_file is None or not upload_file.filename:
-        return _page(400, error="Choose a CSV file to upload.")
+        return _page(400, error="Choose a CSV file to upload.", as_of_value=as_of_raw)
     data = upload_file.stream.read(batch_engine.MAX_UPLOAD_BYTES + 1)
     try:
         parsed = batch_engine.parse_upload(data, upload_file.filename)
     except batch_engine.BatchError as error:
-        return _page(400, error=str(error))
+        return _page(400, error=str(error), as_of_value=as_of_raw)
     session = db_session()
     user = current_user()
     job = ConsoleBatchJob(
