@@ -38,7 +38,7 @@ def _results(client, job_url: str) -> list[dict[str, str]]:
     response = client.get(f"{job_url}/results.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 @pytest.mark.usefixtures("records")
@@ -250,6 +250,16 @@ def test_lists_saved_by_excel_with_accented_names_are_screened(worker_client, da
         ("0B00000001", "screened", ""),
         ("0B07777777", "not_found_or_unverified", ""),
     ]
+
+
+def test_the_results_file_opens_in_excel_with_its_accents(worker_client):
+    data = "case_number\nJos\u00e9 P\u00e9rez\n".encode("cp1252")
+
+    job_url = _upload(worker_client, data).headers["Location"]
+
+    body = worker_client.get(f"{job_url}/results.csv").get_data()
+    assert body.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with this mark
+    assert "Jos\u00e9 P\u00e9rez".encode() in body
 
 
 @pytest.mark.usefixtures("records")

@@ -195,7 +195,8 @@ def results(job_id: int) -> Response:
         target=str(found.id),
     )
     db_session().commit()
-    response = Response(found.result_csv, mimetype="text/csv")
+    # A byte order mark: Excel reads the file as UTF-8 only with one (else "JosÃ©").
+    response = Response("\ufeff" + found.result_csv, mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="recordcheck-batch-{found.id}-results.csv"'
     )
