@@ -99,12 +99,32 @@ def test_charges_in_the_project_format_are_screened_per_case(worker_client):
         ("0B00000001", "screened"),
         ("0B00000002", "screened"),
         ("0B00000003", "screened"),
-        ("", "invalid"),
+        ("0B00000009", "invalid"),
     }
     problem = next(r for r in rows if r["status"] == "invalid")
     assert problem["line"] == "6"
     assert "charge_number" in problem["problem"]
     assert "JOHNSON" not in worker_client.get(f"{job_url}/results.csv").get_data(as_text=True)
+
+
+def test_a_case_with_an_unreadable_charge_row_is_not_screened_on_the_others(worker_client):
+    """0B00000003 is a guilty PWID and a dropped possession charge: with the PWID row's date
+    mistyped, screening the possession charge alone would call the case cleared."""
+    lines = RECORDS_CSV.splitlines()
+    pwid = lines[3].replace("2018-08-01,2020-08-01", "2018-13-01,2020-08-01")
+    assert pwid != lines[3]
+    data = "\n".join([lines[0], lines[1], pwid, lines[4]]) + "\n"
+
+    job_url = _upload(worker_client, data.encode(), name="charges.csv").headers["Location"]
+
+    rows = _results(worker_client, job_url)
+    assert [(r["line"], r["case_number"], r["status"], r["verdict"]) for r in rows] == [
+        ("2", "0B00000001", "screened", rows[0]["verdict"]),
+        ("3", "0B00000003", "invalid", ""),
+        ("4", "0B00000003", "invalid", ""),
+    ]
+    assert "disposition_date" in rows[1]["problem"]
+    assert rows[2]["problem"] == "not screened: the charge on line 3 is unreadable"
 
 
 def test_a_list_without_a_header_is_read_as_case_numbers(worker_client):

@@ -130,7 +130,8 @@ class BatchInput:
     kind: str  # "case_numbers" or "charges"
     items: list[CaseItem] = field(default_factory=list)
     cases: dict[str, ChargeCase] = field(default_factory=dict)
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    #: Charge rows that could not be read: line, why, and their case number when it is clear.
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -222,7 +223,7 @@ def parse_upload(data: bytes, filename: str) -> BatchInput:
     if kind is not None and kind.fmt == "program":
         raise BatchError("This is a program list. An admin can load it on the Import page.")
     if kind is not None and kind.table == "records":
-        return _parse_charges(first.line, kind.parser, rows)
+        return _parse_charges(kind.parser, rows, index.get("case_number"))
     if kind is not None:
         raise BatchError(
             "Case Harvester tables are imported, not screened: ask an admin to import them, "
@@ -304,7 +305,9 @@ def _parse_case_numbers(rows: Iterable[Any], case_col: int, dob_col: int | None)
 
 
 def _parse_charges(
-    header_line: int, parser: Callable[[Sequence[str]], tuple[Any, ...]], rows: Iterable[Any]
+    parser: Callable[[Sequence[str]], tuple[Any, ...]],
+    rows: Iterable[Any],
+    case_col: int | None,
 ) -> BatchInput:
     batch = BatchInput("charges")
     count = 0
@@ -313,15 +316,16 @@ def _parse_charges(
         if count > MAX_ROWS:
             raise BatchError(f"The file has more than {MAX_ROWS:,} charge rows; split it up.")
         if row.fields is None:
-            batch.problems.append((row.line, row.problem or "unreadable row"))
+            batch.problems.append((row.line, row.problem or "unreadable row", ""))
             continue
         try:
             records = parser(row.fields)
         except RowProblem as problem:
-            batch.problems.append((row.line, str(problem)))
+            batch.problems.append((row.line, str(problem), _row_case(row.fields, case_col)))
             continue
         except IndexError:
-            batch.problems.append((row.line, "row has fewer columns than the header"))
+            reason = "row has fewer columns than the header"
+            batch.problems.append((row.line, reason, _row_case(row.fields, case_col)))
             continue
         case_rec = next(r for r in records if isinstance(r, CaseRec))
         charge = next(r for r in records if isinstance(r, ChargeRec))
@@ -335,6 +339,22 @@ def _parse_charges(
     if not batch.cases and not batch.problems:
         raise BatchError("The file has a header but no charge rows.")
     return batch
+
+
+def _row_case(fields: Sequence[str], case_col: int | None) -> str:
+    """The case number of a charge row that could not be read, or "" when it has none."""
+    if case_col is None or case_col >= len(fields):
+        return ""
+    return normalize_case_number(fields[case_col].strip()) or ""
+
+
+def incomplete_cases(problems: Iterable[tuple[int, str, str]]) -> dict[str, int]:
+    """Each case with a charge row that could not be read, and that row's line (the first)."""
+    lines: dict[str, int] = {}
+    for line, _reason, number in problems:
+        if number:
+            lines.setdefault(number, line)
+    return lines
 
 
 # --- screening -------------------------------------------------------------------------------
@@ -535,12 +555,18 @@ def screen_batch(
     """Screen every case of a parsed upload; ``progress`` gets the count done after each chunk."""
     outcome = Outcome()
     if batch.kind == "charges":
-        for line, reason in batch.problems:
-            outcome.add(problem_row(line, "", "invalid", reason))
+        for line, reason, case_number in batch.problems:
+            outcome.add(problem_row(line, case_number, "invalid", reason))
+        incomplete = incomplete_cases(batch.problems)
         entries = list(batch.cases.values())
         for start in range(0, len(entries), CHUNK):
             for entry in entries[start : start + CHUNK]:
                 number = entry.case.case_number
+                if number in incomplete:
+                    # Screening the other charges alone could clear a case that is not clear.
+                    reason = f"not screened: the charge on line {incomplete[number]} is unreadable"
+                    outcome.add(problem_row(entry.line, number, "invalid", reason))
+                    continue
                 if not entry.charges:
                     outcome.add(
                         problem_row(entry.line, number, "invalid", "every charge is expunged")
