@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from db.base import utcnow
 from db.identity import sender_hash
+from db.models.console import ConsoleUser
 from db.records import demo
 from db.storage import SqlConversationStore
 from tests.browser import require_chromium
@@ -302,3 +304,26 @@ def test_a_refused_upload_keeps_the_screening_date(page, worker, tmp_path):
     page.get_by_role("button", name="Screen the list").click()
     page.wait_for_selector("#job-done")
     assert "screened as of 2025-01-15" in page.inner_text("#job-heading")
+
+
+def test_a_refused_new_user_keeps_the_role_chosen(app, page, admin, worker):
+    """After "already exists", fixing the email and adding again must not make a worker of
+    someone the admin meant to make an admin."""
+    _sign_in(page, admin)
+    page.get_by_role("link", name="Users").click()
+
+    page.get_by_label("Role", exact=True).select_option("admin")
+    page.get_by_label("Email", exact=True).fill(worker.email)
+    page.get_by_role("button", name="Add user").click()
+    page.wait_for_selector("#user-error")
+
+    assert page.get_by_label("Role", exact=True).input_value() == "admin"
+    assert page.get_by_label("Email", exact=True).input_value() == worker.email
+    page.get_by_label("Email", exact=True).fill("lead@clinic.example")
+    page.get_by_role("button", name="Add user").click()
+    page.wait_for_selector("#setup-link")
+    with app.extensions["recordcheck.sessions"]() as session:
+        role = session.scalar(
+            select(ConsoleUser.role).where(ConsoleUser.email == "lead@clinic.example")
+        )
+    assert role == "admin"

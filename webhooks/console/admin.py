@@ -65,7 +65,9 @@ def create_user() -> tuple[str, int]:
         user, token = accounts.create_user(session, email=email, role=role)
     except accounts.AccountError as exc:
         session.rollback()
-        return _users_page(400, error=str(exc), form_email=email[: accounts.MAX_EMAIL_LENGTH])
+        return _users_page(
+            400, error=str(exc), form_email=email[: accounts.MAX_EMAIL_LENGTH], form_role=role
+        )
     _audit("user_create", user, role)
     session.commit()
     link = setup_link(token) if token else None
