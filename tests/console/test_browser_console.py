@@ -327,3 +327,30 @@ def test_a_refused_new_user_keeps_the_role_chosen(app, page, admin, worker):
             select(ConsoleUser.role).where(ConsoleUser.email == "lead@clinic.example")
         )
     assert role == "admin"
+
+
+def test_a_client_answer_to_fix_stays_on_the_case_page(page, worker):
+    """ "Convicted since? Yes" without a date used to drop the worker back on the look-up page
+    with every answer gone; the case stays open and the problem is shown at its field."""
+    _sign_in(page, worker)
+    page.get_by_label("Case number", exact=True).fill("0B00000003")
+    page.get_by_role("button", name="Look up case").click()
+    page.wait_for_selector("h1:has-text('Case 0B00000003')")
+
+    page.get_by_label("Open criminal case now?").select_option("no")
+    page.get_by_label("Convicted of anything since?").select_option("yes")
+    page.get_by_role("button", name="Screen again").click()
+    page.wait_for_selector("#later_conviction-error")
+
+    assert page.inner_text("h1") == "Case 0B00000003"
+    assert page.get_by_label("Open criminal case now?").input_value() == "no"
+    assert page.get_by_label("Convicted of anything since?").input_value() == "yes"
+    when = page.get_by_label("If yes, when")
+    assert "later_conviction-error" in (when.get_attribute("aria-describedby") or "")
+    assert "Give the date" in page.inner_text("#later_conviction-error")
+
+    when.fill("2021-03-04")
+    page.get_by_role("button", name="Screen again").click()
+    page.wait_for_selector("h1:has-text('Case 0B00000003')")
+    assert page.locator("#later_conviction-error").count() == 0
+    assert page.get_by_label("If yes, when").input_value() == "2021-03-04"

@@ -219,10 +219,10 @@ def lookup() -> tuple[str, int]:
     dob = parse_dob(dob_raw)
     if dob_raw.strip() and dob is None:
         errors["date_of_birth"] = "Enter the date of birth as a date, like 1985-03-25."
+    # An answer to "Ask the client" that needs fixing is shown on the case page, beside it.
     facts, fact_errors = client_facts(request.form)
-    if fact_errors:
-        errors.update(fact_errors)
     if errors:
+        errors.update(fact_errors)
         page = render_template(
             "console/home.html", active_nav="lookup", errors=errors, form=request.form
         )
@@ -253,6 +253,7 @@ def lookup() -> tuple[str, int]:
         has_personal_data=found.has_personal_data,
         facts=facts,
         fact_form=request.form,
+        fact_errors=fact_errors,
         handout_fields={
             "source": "record",
             "case_number": found.case["case_number"],
@@ -260,7 +261,7 @@ def lookup() -> tuple[str, int]:
             **{k: request.form.get(k, "") for k in FACT_FIELDS},
         },
     )
-    return page, 200
+    return page, 400 if fact_errors else 200
 
 
 @bp.post("/search")
