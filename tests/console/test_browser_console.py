@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from db.base import utcnow
 from db.identity import sender_hash
-from db.models.console import ConsoleUser
+from db.models.console import ConsoleBatchJob, ConsoleUser
 from db.records import demo
 from db.storage import SqlConversationStore
 from tests.browser import require_chromium
@@ -354,3 +354,35 @@ def test_a_client_answer_to_fix_stays_on_the_case_page(page, worker):
     page.wait_for_selector("h1:has-text('Case 0B00000003')")
     assert page.locator("#later_conviction-error").count() == 0
     assert page.get_by_label("If yes, when").input_value() == "2021-03-04"
+
+
+def test_an_upload_says_it_has_started_and_cannot_be_sent_twice(app, page, worker, tmp_path):
+    """A large list on clinic Wi-Fi takes a while to upload: the page says so at once, and a
+    second click while it uploads is not a second submission."""
+    listing = tmp_path / "clients.csv"
+    listing.write_text("case_number\n0B00000001\n", encoding="utf-8")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    _sign_in(page, worker)
+    page.get_by_role("link", name="Batch").click()
+    page.get_by_label("CSV file", exact=True).set_input_files(str(listing))
+    posts.clear()
+
+    # Click, then click again, before the upload can finish (in one task of the page).
+    disabled, said = page.evaluate(
+        """() => {
+            const button = document.getElementById('file').form.querySelector('button');
+            button.click();
+            const note = document.getElementById('batch-busy');
+            const after = [button.disabled, note ? note.textContent : ''];
+            button.click();
+            return after;
+        }"""
+    )
+
+    assert disabled
+    assert "Uploading and reading the list" in said
+    page.wait_for_selector("#job-done")
+    assert len(posts) == 1
+    with app.extensions["recordcheck.sessions"]() as session:
+        assert len(session.scalars(select(ConsoleBatchJob)).all()) == 1

@@ -36,6 +36,33 @@
     tick();
   }
 
+  // A long upload: say the work has started, and keep a second click from making a second
+  // job. A form with data-busy names the status element whose data-busy-text to show.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-busy")) { return; }
+    if (form.hasAttribute("data-sent")) { event.preventDefault(); return; }
+    form.setAttribute("data-sent", "");
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.disabled = true;
+    });
+    var note = document.getElementById(form.getAttribute("data-busy"));
+    if (note) { note.textContent = note.getAttribute("data-busy-text"); }
+  });
+
+  // Back to a page kept by the browser: its forms can be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.disabled = false;
+      });
+      var note = document.getElementById(form.getAttribute("data-busy"));
+      if (note) { note.textContent = ""; }
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.querySelector("[data-status-url]");
     if (box) { pollBatch(box); }
