@@ -116,23 +116,28 @@ def test_resources_have_sources_and_the_unverified_number_says_commonly_given() 
             assert "most often given" in en[r.text_key]
 
 
-def test_a_treatment_nolle_says_drug_or_alcohol_treatment_in_both_languages() -> None:
-    # CP § 10-105.1 (law file P2, 9.9) leaves out only a nolle prosequi "with a requirement of
-    # drug or alcohol treatment"; the Spanish must not widen that to any treatment.
-    case = {
+def _closed_case(charge: dict[str, object]) -> dict[str, object]:
+    """A closed Baltimore City District Court case of one charge, no other record."""
+    return {
         "county": "Baltimore City",
         "court": "district",
         "case_status": "closed",
         "person": {"pending_case": False, "later_convictions": []},
-        "charges": [
-            {
-                "description": "CDS: POSS-MARIJUANA",
-                "offense_date": "2022-01-05",
-                "disposition": "NOLLE PROSEQUI - DRUG TREATMENT",
-                "disposition_date": "2022-03-01",
-            }
-        ],
+        "charges": [charge],
     }
+
+
+def test_a_treatment_nolle_says_drug_or_alcohol_treatment_in_both_languages() -> None:
+    # CP § 10-105.1 (law file P2, 9.9) leaves out only a nolle prosequi "with a requirement of
+    # drug or alcohol treatment"; the Spanish must not widen that to any treatment.
+    case = _closed_case(
+        {
+            "description": "CDS: POSS-MARIJUANA",
+            "offense_date": "2022-01-05",
+            "disposition": "NOLLE PROSEQUI - DRUG TREATMENT",
+            "disposition_date": "2022-03-01",
+        }
+    )
     said = {}
     for lang in LANGS:
         result = screen_json(case, dt.date(2026, 11, 25), lang)
@@ -157,22 +162,16 @@ def test_the_automatic_cannabis_deadline_is_july_2024_in_both_languages() -> Non
 def test_the_pardoned_petition_deadline_is_given_as_about_a_date() -> None:
     # CP § 10-105(a)(8): "no later than 10 years after the pardon was signed" [P]; for the
     # 2024 order the law file only infers "about 2034-06-17" [U, inferred] (P7).
-    case = {
-        "county": "Baltimore City",
-        "court": "district",
-        "case_status": "closed",
-        "person": {"pending_case": False, "later_convictions": []},
-        "charges": [
-            {
-                "description": "CDS: POSS-MARIJUANA",
-                "offense_date": "2017-04-02",
-                "disposition": "GUILTY",
-                "disposition_date": "2017-06-10",
-                "sentence_completed_on": "2017-06-10",
-                "probation_violation": False,
-            }
-        ],
-    }
+    case = _closed_case(
+        {
+            "description": "CDS: POSS-MARIJUANA",
+            "offense_date": "2017-04-02",
+            "disposition": "GUILTY",
+            "disposition_date": "2017-06-10",
+            "sentence_completed_on": "2017-06-10",
+            "probation_violation": False,
+        }
+    )
     said = {}
     for lang in LANGS:
         result = screen_json(case, dt.date(2026, 11, 25), lang)
