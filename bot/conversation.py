@@ -258,7 +258,9 @@ MENU_OPTIONS = (
         ("person", "human", "talk", "persona", "hablar", "agent", "lawyer", "abogado", "abogada"),
     ),  # fmt: skip
 )
-LEARN = ("pardon", "expungement", "shielding", "employers", "help")
+LEARN = ("pardon", "expungement", "shielding", "employers", "help", "other")
+#: Topics that state the law, so their explainer ends with what it rests on.
+LEARN_CITED = frozenset(LEARN) - {"help"}
 RESULT_NEXT = ("detail", "remind", "person")
 #: With no date to wait for (relief can be asked for now, or there is none), no reminder is
 #: offered: "remind me when I can file" would promise a text that never comes.
@@ -708,7 +710,8 @@ def _on_remind_confirm(state: State, inbound: Inbound, ctx: Context) -> Transiti
 
 
 def _on_learn(state: State, inbound: Inbound, ctx: Context) -> Transition:
-    """The options explainer: pardon, expungement, shielding, employers, free help."""
+    """The options explainer: pardon, expungement, shielding, employers, free help, and the
+    relief the screening leaves out (an individual pardon, resentencing)."""
     topic = parse_option(
         inbound.text,
         (
@@ -717,13 +720,17 @@ def _on_learn(state: State, inbound: Inbound, ctx: Context) -> Transition:
             Option("shielding", ("shielding", "shield", "proteccion", "ocultar")),
             Option("employers", ("employers", "employer", "jobs", "job", "empleo", "trabajo")),
             Option("help", ("free help", "help", "lawyer", "abogado", "ayuda gratis")),
+            Option("other", ("prison", "jail", "resentencing", "prision", "carcel")),
         ),
     )
     if topic is None:
         if is_greeting(inbound.text):
             return _say(state, *prompt(state))
-        return _miss(state, "chat.miss.number", max="5")
-    return _say(replace(state, misses=0), Reply(f"chat.learn.{topic}"), Reply("chat.learn.more"))
+        return _miss(state, "chat.miss.number", max=str(len(LEARN)))
+    replies = [Reply(f"chat.learn.{topic}")]
+    if topic in LEARN_CITED:
+        replies.append(Reply(f"chat.learn.law.{topic}"))
+    return _say(replace(state, misses=0), *replies, Reply("chat.learn.more"))
 
 
 def _ask_handoff(state: State) -> Transition:

@@ -329,13 +329,44 @@ def test_back_returns_to_the_previous_question(chat):
 
 @pytest.mark.parametrize(
     ("number", "key"),
-    [("1", "pardon"), ("2", "expungement"), ("3", "shielding"), ("4", "employers"), ("5", "help")],
+    [
+        ("1", "pardon"),
+        ("2", "expungement"),
+        ("3", "shielding"),
+        ("4", "employers"),
+        ("5", "help"),
+        ("6", "other"),
+    ],
 )
 def test_the_options_explainer(chat, number, key):
     chat.say("3")
 
-    assert chat.text(f"chat.learn.{key}") in chat.say(number)
+    reply = chat.say(number)
+
+    assert chat.text(f"chat.learn.{key}") in reply
+    # A topic that states the law says what it rests on; the phone list states none.
+    law_line = "The law:" if chat.lang == "en" else "La ley:"
+    if key == "help":
+        assert law_line not in reply
+    else:
+        assert chat.text(f"chat.learn.law.{key}") in reply
+        assert law_line in reply
     assert_channel_rules(chat)
+
+
+def test_the_explainer_covers_relief_the_screening_leaves_out(chat):
+    # Law file P8 (an individual pardon for records the 2024 order missed, S12, S27) and P10
+    # (resentencing; CR § 5-613.1's deadline of 2026-09-30, later only for good cause, S35).
+    chat.say("3")
+
+    reply = chat.say("jail" if chat.lang == "en" else "carcel")
+
+    assert chat.state["step"] == "learn"
+    assert "410-585-3200" in reply  # the Parole Commission's pardon forms
+    assert "2026" in reply
+    assert "§ 5-613.1" in reply
+    reply = chat.say("7")
+    assert ("1 to 6" if chat.lang == "en" else "1 al 6") in reply
 
 
 def test_the_employers_explainer_says_federal_jobs_can_still_see_an_erased_case(chat):

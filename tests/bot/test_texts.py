@@ -134,8 +134,12 @@ def _readable(text: str) -> str:
 def _grades() -> dict[str, float]:
     grades = {}
     for key, text in chat_texts("en").items():
-        if key.startswith(("chat.btn.", "chat.month.", "chat.date", "chat.summary.")):
-            continue  # button labels, month names and staff summary lines are not sentences
+        if key.startswith(
+            ("chat.btn.", "chat.month.", "chat.date", "chat.summary.", "chat.learn.law.")
+        ):
+            # button labels, month names, staff summary lines and the names of laws cited
+            # are not sentences
+            continue
         body = _readable(text.format_map(PARAMS))
         if len(body.split()) < 4:
             continue
