@@ -46,3 +46,19 @@ def current_revisions(engine: Engine) -> set[str]:
 def is_at_head(engine: Engine) -> bool:
     """True when every migration has been applied."""
     return current_revisions(engine) == head_revisions(engine.url.render_as_string(False))
+
+
+def needs_upgrade(engine: Engine) -> bool:
+    """True when a migration of this code is missing: a fresh database, or one behind head.
+
+    A database at a revision this code does not know (a newer release migrated it during a
+    deploy) is not reported: `recordcheck db upgrade` could not help there.
+    """
+    current = current_revisions(engine)
+    if not current:
+        return True
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(False)))
+    if current == set(script.get_heads()):
+        return False
+    known = {revision.revision for revision in script.walk_revisions()}
+    return current <= known

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from webhooks.cli_db import migrated_engine
 from webhooks.config import ConfigError, Settings, load_settings
 
 #: Dates in answers ("you can file from ...") are Baltimore dates.
@@ -67,16 +68,13 @@ def chat(channel: str, lang: str | None, from_id: str) -> None:
     from bot.model import Inbound
     from bot.service import handle
     from db.base import utcnow
-    from db.engine import make_engine, make_session_factory
+    from db.engine import make_session_factory
     from db.identity import encrypt_address, sender_hash
-    from db.migrate import is_at_head
     from db.storage import SqlCaseLookup, SqlConversationStore
 
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    engine = migrated_engine(settings.database_url)
     try:
-        if not is_at_head(engine):
-            raise click.ClickException("the database is not migrated; run: recordcheck db upgrade")
         sessions = make_session_factory(engine)
         sender = sender_hash(settings.hmac_key, channel, from_id)
         address = encrypt_address(settings.secret_key, from_id)
@@ -129,11 +127,11 @@ def chat(channel: str, lang: str | None, from_id: str) -> None:
 def purge(days: int | None) -> None:
     """Delete conversations idle longer than the retention period, and old answer records."""
     from db.base import utcnow
-    from db.engine import make_engine, make_session_factory
+    from db.engine import make_session_factory
     from db.storage import purge as purge_rows
 
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    engine = migrated_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
             counts = purge_rows(

@@ -81,7 +81,8 @@ def db_upgrade(revision: str) -> None:
 )
 def worker(once: bool, interval: float, twilio_api_base: str) -> None:
     """Send queued outbound messages (reminders, notices) when they are due."""
-    from db.engine import make_engine, make_session_factory
+    from db.engine import make_session_factory
+    from webhooks.cli_db import migrated_engine
     from webhooks.logs import configure_logging
     from webhooks.outbound import build_senders, worker_tasks
     from webhooks.outbox_signal import OutboxWaker
@@ -92,7 +93,7 @@ def worker(once: bool, interval: float, twilio_api_base: str) -> None:
     senders, notes = build_senders(settings, twilio_api_base=twilio_api_base)
     for note in notes:
         click.echo(f"worker: not sending {note}", err=True)
-    engine = make_engine(settings.database_url)
+    engine = migrated_engine(settings.database_url)
     waker = OutboxWaker(engine)
     try:
         run_forever(

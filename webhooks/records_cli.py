@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from webhooks.cli_db import migrated_engine
 from webhooks.config import ConfigError, Settings, load_settings
 
 #: Exit status for "not found or not verified" (and for a locked-out requester).
@@ -86,7 +87,6 @@ def import_command(paths: tuple[Path, ...], fmt: str, program: str | None) -> No
     Bad rows are listed with file, line and reason; the good rows are imported. Exit status 1
     when any row was rejected, 0 otherwise.
     """
-    from db.engine import make_engine
     from db.records.formats import PROGRAM_NAME
     from db.records.importer import import_paths
 
@@ -94,7 +94,7 @@ def import_command(paths: tuple[Path, ...], fmt: str, program: str | None) -> No
         raise click.BadParameter(
             "use letters, digits, '.', '_' and '-' (at most 64)", param_hint="--program"
         )
-    engine = make_engine(_settings().database_url)
+    engine = migrated_engine(_settings().database_url)
     try:
         report = import_paths(engine, paths, fmt=fmt, program=program, progress=_ProgressLine())
     finally:
@@ -125,13 +125,13 @@ def _screen(case: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def lookup_command(case_number: str, dob: dt.date | None, as_json: bool) -> None:
     """Look a case up, verified by date of birth; exit status 3 when not found or not verified."""
-    from db.engine import make_engine, make_session_factory
+    from db.engine import make_session_factory
     from db.identity import sender_hash
     from db.records.lookup import verified_lookup
 
     settings = _settings()
     requester = "cli:" + sender_hash(settings.hmac_key, "cli", getpass.getuser())[:32]
-    engine = make_engine(settings.database_url)
+    engine = migrated_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
             result = verified_lookup(
@@ -220,10 +220,9 @@ def demo_data(cases: int, seed: int, out_dir: Path | None, if_empty: bool) -> No
         records_path, program_path = data.write_csv(out_dir)
         click.echo(f"wrote {records_path} and {program_path}")
         return
-    from db.engine import make_engine
     from db.records.importer import count_cases
 
-    engine = make_engine(_settings().database_url)
+    engine = migrated_engine(_settings().database_url)
     try:
         if if_empty:
             with engine.connect() as connection:

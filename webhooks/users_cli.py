@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models.console import ROLES, ConsoleUser
+from webhooks.cli_db import migrated_engine
 from webhooks.config import ConfigError, Settings, load_settings
 
 
@@ -23,9 +24,9 @@ def _settings() -> Settings:
 
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
-    from db.engine import make_engine, make_session_factory
+    from db.engine import make_session_factory
 
-    engine = make_engine(settings.database_url)
+    engine = migrated_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
             yield session
