@@ -3,9 +3,10 @@
 Everything else is in pyproject.toml. The compiled modules (knowledge/compiled.py,
 COMPILED_SOURCES) are ordinary source files that pass mypy --strict; mypyc turns them into C
 extensions that screen a record file about 1.45x faster (docs/benchmarks.md, "Screening").
-Without a C compiler, or with RECORDCHECK_PURE_PYTHON=1, the package installs as plain Python
-and gives the same answers, only slower. The build records the hash of each compiled source,
-so an edit made after it is reported rather than silently shadowed by the old C.
+Without a C compiler or Python's headers, or with RECORDCHECK_PURE_PYTHON=1, the package
+installs as plain Python and gives the same answers, only slower. The build records the hash
+of each compiled source, so an edit made after it is reported rather than silently shadowed
+by the old C.
 """
 
 from __future__ import annotations
@@ -35,9 +36,16 @@ def _compiled_module() -> ModuleType:
     return module
 
 
-def _have_c_compiler() -> bool:
+def _cannot_compile() -> str | None:
+    """Why mypyc cannot build on this machine, or None: it needs a C compiler and Python's
+    headers (Debian's python3 has no Python.h without python3-dev)."""
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
-    return shutil.which(compiler) is not None
+    if shutil.which(compiler) is None:
+        return "no C compiler found"
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    if not headers.is_file():
+        return f"no Python headers ({headers}; on Debian: apt-get install python3-dev)"
+    return None
 
 
 def _extensions() -> list[object]:
@@ -46,8 +54,9 @@ def _extensions() -> list[object]:
     if os.environ.get("RECORDCHECK_PURE_PYTHON"):
         print("recordcheck: RECORDCHECK_PURE_PYTHON is set; installing as plain Python")
         return []
-    if not _have_c_compiler():
-        print("recordcheck: no C compiler found; installing as plain Python (slower screening)")
+    reason = _cannot_compile()
+    if reason is not None:
+        print(f"recordcheck: {reason}; installing as plain Python (slower screening)")
         return []
     from mypyc.build import mypycify
 

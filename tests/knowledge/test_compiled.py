@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -49,6 +51,18 @@ _PURE_PYTHON_SCREEN = textwrap.dedent(
 )
 
 
+# Runs setup.py (copied to the current directory) where Python's headers are not installed.
+_SETUP_WITHOUT_HEADERS = textwrap.dedent(
+    """
+    import runpy, sys, sysconfig
+    real = sysconfig.get_paths
+    sysconfig.get_paths = lambda *a, **k: {**real(*a, **k), "include": sys.argv[1]}
+    sys.argv = ["setup.py", "--name"]
+    runpy.run_path("setup.py", run_name="__main__")
+    """
+)
+
+
 def _tree(tmp_path: Path, text: str) -> Path:
     source = tmp_path / "knowledge" / "engine.py"
     source.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +102,30 @@ def test_a_missing_or_broken_build_record_reads_as_none(tmp_path: Path, content:
     assert read_record(record) is None
     record.write_text(content, encoding="utf-8")
     assert read_record(record) is None
+
+
+def test_a_c_compiler_without_python_headers_installs_plain_python(tmp_path: Path) -> None:
+    # Debian with gcc but without python3-dev: mypyc's C would not build, so the install
+    # must fall back to plain Python instead of failing `make run`.
+    if shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]) is None:
+        pytest.skip("no C compiler here: the headers are never looked for")
+    (tmp_path / "knowledge").mkdir()
+    shutil.copy(ROOT / "setup.py", tmp_path)
+    shutil.copy(ROOT / "knowledge" / "compiled.py", tmp_path / "knowledge")
+    no_headers = tmp_path / "include"
+    no_headers.mkdir()
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SETUP_WITHOUT_HEADERS, str(no_headers)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "no Python headers" in done.stdout
+    assert "installing as plain Python" in done.stdout
 
 
 def test_this_checkout_runs_what_its_record_says_was_compiled() -> None:
