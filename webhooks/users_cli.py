@@ -53,7 +53,7 @@ def _read_password_from_stdin() -> str:
 
 @click.group()
 def users() -> None:
-    """Console accounts: create, list, unlock, reset."""
+    """Console accounts: create, list, reset (which also unlocks a locked account)."""
 
 
 @users.command("create")
