@@ -157,6 +157,13 @@ _R_CASE_MAYBE_OPEN = _N("reason.case_maybe_open")
 _R_PENDING_CASE = _N("reason.pending_case")
 _R_PENDING_UNKNOWN = _N("reason.pending_case_unknown")
 _R_SENTENCE_UNKNOWN = _N("reason.sentence_unknown")
+# The person says the sentence, with any probation, is not over: every clock that runs from
+# its end has not started yet (S8, S22, S2, S3, S31; law file P3, P5, P6, P11, 9.2, 9.4).
+_R_P3_NOT_OVER = _N("reason.p3.sentence_not_over")
+_R_P5_PBJ_NOT_OVER = _N("reason.p5.pbj_not_over")
+_R_SHIELD_NOT_OVER = _N("reason.shield.sentence_not_over")
+_R_JUV_NOT_OVER = _N("reason.juv.sentence_not_over")
+_STEP_SENTENCE_HELP = _N("step.sentence_help")
 _R_VIOLATION_UNKNOWN = _N("reason.probation_violation_unknown")
 _R_ABHISHEK = _N("reason.probation_violation_bar")
 _R_SB432 = _N("reason.probation_violation_sb432")
@@ -448,7 +455,16 @@ def petition_cannabis_possession(case: _Case) -> PathwayResult:
         if c.disposition == "pbj":
             acc.info.append(_N("reason.p3.pbj_counts"))  # In re Trey H. (2022), S22
         if c.sentence_completed_on is None:
-            acc.unknown.append(_R_SENTENCE_UNKNOWN)
+            if c.sentence_not_over:
+                # The petition waits for the sentence, with probation, to end (S8, 9.2).
+                acc.wait_undated(
+                    note("reason.p3.sentence_not_over_wait", years=str(wait))
+                    if wait
+                    else _R_P3_NOT_OVER
+                )
+                _sentence_help(acc)
+            else:
+                acc.unknown.append(_R_SENTENCE_UNKNOWN)
             continue
         ready = c.sentence_completed_on
         if wait:
@@ -536,6 +552,9 @@ def _pbj(acc: _Acc, case: _Case, c: Charge, wait: int) -> None:
     # Later of discharge from probation or 3 years; no conviction in that window (S2, S22).
     if c.category == "cannabis_possession":
         acc.info.append(_N("reason.p5.cannabis_pbj_use_p3"))
+    if c.sentence_completed_on is None and c.sentence_not_over:
+        _pbj_not_discharged(acc, case, c)
+        return
     if c.disposition_date is None:
         acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
         return
@@ -550,6 +569,37 @@ def _pbj(acc: _Acc, case: _Case, c: Charge, wait: int) -> None:
         return
     if ready > case.as_of:
         acc.wait_until(ready, note("reason.p5.pbj_wait", date=ready))
+
+
+def _pbj_not_discharged(acc: _Acc, case: _Case, c: Charge) -> None:
+    # Probation still running: the later of discharge and 3 years is after today, so every
+    # later conviction since the PBJ falls inside the window (S2, S22).
+    if case.later is None:
+        acc.unknown.append(_R_LATER_UNKNOWN)
+    elif case.later:
+        if c.disposition_date is None:
+            acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
+        elif any(d >= c.disposition_date for d in case.later):
+            acc.fails.append(_N("reason.p5.pbj_conviction_within"))
+            return
+    acc.wait_undated(_R_P5_PBJ_NOT_OVER)
+    _sentence_help(acc)
+
+
+def _sentence_help(acc: _Acc) -> None:
+    if _STEP_SENTENCE_HELP not in acc.steps:
+        acc.steps.append(_STEP_SENTENCE_HELP)
+
+
+def _later_since(later: tuple[dt.date, ...] | None, start: dt.date | None) -> bool | None:
+    """Whether a later conviction came after `start` (None: we cannot tell)."""
+    if later is None:
+        return None
+    if not later:
+        return False
+    if start is None:
+        return None
+    return any(start < d for d in later)
 
 
 # --- P6: CP § 10-110, listed convictions (PWID cannabis, paraphernalia, other drugs) -------
@@ -596,7 +646,19 @@ def petition_listed_conviction(case: _Case) -> PathwayResult:
             continue
         _violation(acc, rule, c, as_of)
         if c.sentence_completed_on is None:
-            acc.unknown.append(_R_SENTENCE_UNKNOWN)
+            if c.sentence_not_over:
+                # The wait runs from the end of the sentence (S3, S8, 9.4): not begun yet.
+                acc.wait_undated(note("reason.p6.sentence_not_over", years=str(wait)))
+                _sentence_help(acc)
+                since = _later_since(case.later, c.disposition_date)
+                if since is None:
+                    acc.unknown.append(
+                        _R_LATER_UNKNOWN if case.later is None else _R_DISPOSITION_DATE_UNKNOWN
+                    )
+                elif since:
+                    acc.unknown.append(_N("reason.p6.later_conviction"))
+            else:
+                acc.unknown.append(_R_SENTENCE_UNKNOWN)
             continue
         ready = add_years(c.sentence_completed_on, wait)
         start = c.disposition_date or c.sentence_completed_on
@@ -747,7 +809,19 @@ def shielding(case: _Case) -> PathwayResult:
         if c.category == "cannabis_possession":
             acc.info.append(_N("reason.shield.expungement_better"))
         if c.sentence_completed_on is None:
-            acc.unknown.append(_R_SENTENCE_UNKNOWN)
+            if c.sentence_not_over:
+                # Shielding opens 3 years after the sentence (S31): not begun yet.
+                acc.wait_undated(_R_SHIELD_NOT_OVER)
+                _sentence_help(acc)
+                since = _later_since(case.later, c.disposition_date)
+                if since is None:
+                    acc.unknown.append(
+                        _R_LATER_UNKNOWN if case.later is None else _R_DISPOSITION_DATE_UNKNOWN
+                    )
+                elif since:
+                    acc.unknown.append(_N("reason.shield.later_conviction"))
+            else:
+                acc.unknown.append(_R_SENTENCE_UNKNOWN)
             continue
         ready = add_years(c.sentence_completed_on, wait)
         start = c.disposition_date or c.sentence_completed_on
@@ -819,7 +893,12 @@ def juvenile_expungement(case: _Case) -> PathwayResult:
         for d in (c.disposition_date, c.sentence_completed_on):
             if d is not None and (last is None or d > last):
                 last = d
-    if last is None:
+    if any(c.sentence_not_over for c in case.charges):
+        # The end of the sentence is the last action the engine counts (as a completion date
+        # is above): the 2 years have not begun.
+        acc.wait_undated(_R_JUV_NOT_OVER)
+        _sentence_help(acc)
+    elif last is None:
         acc.unknown.append(_R_DISPOSITION_DATE_UNKNOWN)
     else:
         ready = add_years(last, rule.number("wait_years_after_last_action") or 2)
@@ -862,6 +941,7 @@ def classify_charges(case: CaseInput) -> tuple[Charge, ...]:
                 ch.sentence_completed_on,
                 ch.probation_violation,
                 treatment,
+                ch.sentence_not_over and ch.sentence_completed_on is None,
             )  # positional: the hot path of batch screening
         )
     return tuple(out)
@@ -947,7 +1027,11 @@ def _decided(case: CaseFacts, charges: tuple[Charge, ...], as_of: dt.date) -> De
 
     The cache keeps at most _DECIDED_MAX answers and drops the oldest half when full.
     """
-    key = fact_key(case, charges, as_of)
+    key: Hashable = fact_key(case, charges, as_of)
+    if any(c.sentence_not_over for c in charges):
+        # Not one of the contract's facts, so not in fact_key (the batch reader builds keys
+        # from those alone): keyed apart here.
+        key = (key, tuple([c.index for c in charges if c.sentence_not_over]))
     decided = _DECIDED.get(key)
     if decided is None:
         decided = decide(case, charges, as_of)
@@ -1307,6 +1391,28 @@ class KeyMaker:
         )
 
 
+_NOT_OVER_KEYS = frozenset(
+    {
+        "reason.p3.sentence_not_over",
+        "reason.p3.sentence_not_over_wait",
+        "reason.p5.pbj_not_over",
+        "reason.p6.sentence_not_over",
+        "reason.juv.sentence_not_over",
+    }
+)
+
+
+def _waits_for_sentence(pathways: Sequence[PathwayResult]) -> bool:
+    """Whether a clearing route waits, first of all, for a sentence that is not over."""
+    return any(
+        p.status == "eligible_later"
+        and p.id in EXPUNGEMENT_PATHWAYS
+        and p.reasons
+        and p.reasons[0].key in _NOT_OVER_KEYS
+        for p in pathways
+    )
+
+
 def verdict(
     case: CaseFacts,
     pathways: Sequence[PathwayResult],
@@ -1323,6 +1429,8 @@ def verdict(
     6. wait: the case itself is still open.
     7. needs_review: some pathway needs a lawyer's look (it may be possible sooner).
     8. wait: some pathway becomes possible later.
+    In 7 and 8 the summary says so when a clearing route waits for a sentence the person
+    says is not over (``Charge.sentence_not_over``).
     9. already_cleared: the record is shielded and nothing else applies.
     10. no_relief_found.
     """
@@ -1355,6 +1463,8 @@ def verdict(
     if case_open:
         return Verdict("wait", _N("verdict.case_open"))
     if "needs_review" in statuses:
+        if _waits_for_sentence(pathways):
+            return Verdict("needs_review", _N("verdict.needs_review_sentence"))
         return Verdict("needs_review", _N("verdict.needs_review"))
     if "eligible_later" in statuses:
         # "You can ask to clear this record starting ..." names the day a clearing route opens:
@@ -1365,6 +1475,8 @@ def verdict(
         dates = [p.eligible_on for p in clearing if p.eligible_on]
         if dates and len(dates) == len(clearing):
             return Verdict("wait", note("verdict.wait_until", date=min(dates)))
+        if _waits_for_sentence(clearing):
+            return Verdict("wait", _N("verdict.wait_sentence"))
         return Verdict("wait", _N("verdict.wait"))
     if case.record_status.shielded is True:
         return Verdict("already_cleared", _N("verdict.shielded"))

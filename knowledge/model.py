@@ -81,6 +81,10 @@ class ChargeInput:
     disposition_date: dt.date | None = None
     sentence_completed_on: dt.date | None = None
     probation_violation: bool | None = None
+    # The person says the sentence, with any probation, is not over yet. Not a field of the
+    # DESIGN 5.3 input (its JSON has no way to say it, and keeps none): only the residents'
+    # questions (bot/outcome.py) set it. Ignored when sentence_completed_on is given.
+    sentence_not_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,8 @@ class Charge:
     probation_violation: bool | None
     # A nolle prosequi that required drug or alcohol treatment (CP § 10-105.1, S1).
     treatment_nolle: bool = False
+    # The sentence, with any probation, is still running (ChargeInput.sentence_not_over).
+    sentence_not_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)
