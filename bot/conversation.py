@@ -577,7 +577,7 @@ def _finish_questions(state: State, ctx: Context, *, month_asked: bool) -> Trans
         moved = _goto(state.with_pending(month_for=unsure), "q_month")
         return _say(moved, *prompt(moved))
     built = outcome.build(
-        outcome.case_from_answers(state.answers),
+        outcome.answers_input(state.answers),
         programs=(),
         self_reported=True,
         lang=state.language,

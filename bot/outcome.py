@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.model import ProgramStatus, Reply
@@ -113,6 +113,17 @@ def case_from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def answers_input(answers: Mapping[str, Any]) -> CaseInput:
+    """What a person told us, for the engine: the 5.3 input of ``case_from_answers`` plus
+    what that JSON cannot say. "No, my sentence is not over" is not "not sure": the charge
+    says so (``sentence_not_over``), so the result can tell them the clock has not started."""
+    case = case_input(case_from_answers(answers))
+    if answers.get("q_done") != "no" or not case.charges:
+        return case
+    main, *others = case.charges
+    return replace(case, charges=(replace(main, sentence_not_over=True), *others))
+
+
 #: The answers a person may give as a year or a month, read as their last day by default.
 DATE_ANSWERS = ("q_when", "q_done_when")
 
@@ -137,7 +148,7 @@ def uncertain_date(answers: Mapping[str, Any], today: dt.date) -> str | None:
 
 def _result_signature(answers: Mapping[str, Any], today: dt.date) -> tuple[object, ...]:
     """What a resident would be told: the verdict and each pathway's status."""
-    result = screen_case(case_input(case_from_answers(answers)), today)
+    result = screen_case(answers_input(answers), today)
     return (result.verdict.status, tuple(sorted((p.id, p.status) for p in result.pathways)))
 
 
@@ -234,18 +245,24 @@ def reminder_for(result: ScreeningResult, today: dt.date) -> dict[str, str] | No
 
 
 def build(
-    case: Mapping[str, Any],
+    case: Mapping[str, Any] | CaseInput,
     *,
     programs: Sequence[ProgramStatus],
     self_reported: bool,
     lang: str,
     today: dt.date,
 ) -> Built:
-    """Screen a case as of today and compose its result."""
-    parsed = case_input(case) if self_reported else parse_case(dict(case))
+    """Screen a case as of today and compose its result.
+
+    `case` is a looked-up record's 5.3 input (checked here), or a person's answers already
+    read by ``answers_input``."""
+    if isinstance(case, CaseInput):
+        parsed = case
+    else:
+        parsed = case_input(case) if self_reported else parse_case(dict(case))
     result = screen_case(parsed, today)
     summary, detail = result_replies(result, lang, self_reported=self_reported)
-    case_number = case.get("case_number")
+    case_number = parsed.case_number
     intro = [Reply("chat.result.likely")] if self_reported else []
     return Built(
         summary=(*intro, *_program_replies(programs), *summary),

@@ -64,6 +64,21 @@ def test_not_sure_everywhere_leads_to_review_never_a_guess(worker_client, post_f
     assert "status-needs_review" in page
 
 
+def test_a_client_still_on_probation_is_told_the_sentence_is_not_over(worker_client, post_form):
+    # The same reading as the bot: "No" is not "Not sure" (law file P3, 9.2).
+    answers = {**ANSWERS, "q_when_year": "2024", "q_when_month": "", "q_done": "no"}
+    del answers["q_done_when_year"]
+
+    page = _text(post_form(worker_client, "/console/screen", answers))
+    unsure = _text(post_form(worker_client, "/console/screen", {**answers, "q_done": "not_sure"}))
+
+    assert "status-wait" in page
+    assert render("verdict.wait_sentence", "en") in page
+    assert render("reason.p3.sentence_not_over", "en") in page
+    assert "status-needs_review" in unsure
+    assert render("verdict.wait_sentence", "en") not in unsure
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.outcome import case_from_answers, case_input
+from bot.outcome import answers_input
 from knowledge.explain import ExplanationPart, explain
 from knowledge.model import ScreeningResult
 from knowledge.screening import InputError, parse_case, screen_case
@@ -37,9 +37,9 @@ def screen_dict(data: Mapping[str, Any], as_of: dt.date | None = None) -> Screen
 def screen_answers(
     answers: Mapping[str, str | None], as_of: dt.date | None = None
 ) -> ScreeningResult:
-    """Screen the resident's question answers, mapped to the 5.3 input exactly as the bot does."""
-    data = case_from_answers({k: v for k, v in answers.items() if v is not None})
-    return screen_case(case_input(data), as_of or today())
+    """Screen the resident's question answers, read exactly as the bot reads them."""
+    data = answers_input({k: v for k, v in answers.items() if v is not None})
+    return screen_case(data, as_of or today())
 
 
 @dataclass
