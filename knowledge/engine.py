@@ -449,6 +449,14 @@ def petition_cannabis_possession(case: _Case) -> PathwayResult:
             return acc.finish(rule, [c.index for c in unsure])
         acc.fails.append(_N("reason.p3.no_possession_conviction"))
         return acc.finish(rule, ())
+    if unsure:
+        # A charge we cannot read, or a possession charge whose result we do not know, may be
+        # one more possession conviction whose sentence decides the petition: never a guess.
+        acc.unknown.append(
+            _R_CATEGORY_UNKNOWN
+            if any(c.category in UNSURE_CATEGORY for c in unsure)
+            else _R_DISPOSITION_UNKNOWN
+        )
     wait = _dated_number(rule.id, "wait_years_after_sentence", as_of) or 0
     for c in convictions:
         _violation(acc, rule, c, as_of)

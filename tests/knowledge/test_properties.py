@@ -210,6 +210,26 @@ def _unknowns(case: CaseInput) -> list[tuple[str, CaseInput, list[CaseInput]]]:
     ),
     AS_OF,
 )  # fmt: skip
+@example(
+    CaseInput(
+        charges=(
+            ChargeInput(
+                category="cannabis_possession", offense_date=dt.date(2004, 1, 1),
+                disposition="guilty", disposition_date=dt.date(2004, 6, 1),
+                sentence_completed_on=dt.date(2005, 1, 1),
+            ),
+            # Unread, convicted, sentence unknown: possibly a second possession conviction
+            # still being served, so the petition cannot be "file now".
+            ChargeInput(
+                category="unknown", offense_date=dt.date(2004, 1, 1), disposition="guilty",
+                disposition_date=dt.date(2004, 6, 1),
+            ),
+        ),
+        county="Baltimore City",
+        person=PersonInput(pending_case=False, later_convictions=()),
+    ),
+    AS_OF,
+)  # fmt: skip
 def test_an_unknown_fact_never_gives_a_yes_that_the_fact_decides(
     case: CaseInput, as_of: dt.date
 ) -> None:
