@@ -60,6 +60,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from db.scratch import create_scratch_database, drop_database  # noqa: E402
+from webhooks.gunicorn_app import procfile_web_args  # noqa: E402
 
 PUBLIC = "https://recordcheck.example.org"
 TOKEN = "bench-twilio-auth-token"  # noqa: S105 - a benchmark-only secret
@@ -137,17 +138,8 @@ class Gunicorn:
                 "-m",
                 "gunicorn",
                 app_spec,
-                "--worker-class",
-                "gthread",
-                "--workers",
-                os.environ.get("WEB_CONCURRENCY", "2"),
-                "--threads",
-                str(threads),
-                "--timeout",
-                "30",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-            ],  # fmt: skip
+                *procfile_web_args(f"127.0.0.1:{self.port}", threads=threads)[1:],
+            ],
             cwd=ROOT,
             env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
             stdout=self._log,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -32,5 +36,33 @@ def run_gunicorn(*, host: str, port: int, workers: int, threads: int = 4) -> Non
             "threads": threads,
             "timeout": 30,
             "accesslog": None,
+            # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl):
+            # a second server would take it over. Nothing here uses it.
+            "control_socket_disable": True,
         }
     ).run()
+
+
+PROCFILE = Path(__file__).resolve().parents[1] / "Procfile"
+
+
+def procfile_web_args(bind: str, *, threads: int | None = None) -> list[str]:
+    """The Procfile's ``web`` gunicorn arguments (after ``gunicorn``), bound to ``bind``.
+
+    Tests and benchmarks start gunicorn from these, so they run what production runs.
+    ``${VAR:-default}`` takes the environment's value or the default.
+    """
+    line = next(
+        entry.partition(":")[2]
+        for entry in PROCFILE.read_text(encoding="utf-8").splitlines()
+        if entry.startswith("web:")
+    )
+    expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1], m[2]), line)
+    words = shlex.split(expanded)
+    if words[0] != "gunicorn":
+        raise ValueError(f"the Procfile's web line does not start gunicorn: {line.strip()}")
+    args = words[1:]
+    args[args.index("--bind") + 1] = bind
+    if threads is not None:
+        args[args.index("--threads") + 1] = str(threads)
+    return args

@@ -36,6 +36,7 @@ from tests.fakes.channels import (  # noqa: F401 - fixtures
     twiml_messages,
 )
 from tests.fakes.servers import FakeTwilio
+from webhooks.gunicorn_app import procfile_web_args
 from webhooks.outbound import TwilioSender, enqueue_due_reminders
 from webhooks.worker import drain_once
 
@@ -156,12 +157,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def gunicorn_url(database_url, engine):
+def gunicorn_url(database_url, engine, tmp_path):
+    """The Procfile's web command on a free port (its own HOME, to see what it leaves there)."""
     port = _free_port()
     env = {
         **os.environ,
         **{k: str(v) for k, v in CHANNEL_CONFIG.items() if k != "TESTING"},
         "DATABASE_URL": database_url,
+        "HOME": str(tmp_path),
     }
     root = Path(__file__).parents[2]
     process = subprocess.Popen(
@@ -169,17 +172,7 @@ def gunicorn_url(database_url, engine):
             sys.executable,
             "-m",
             "gunicorn",
-            "webhooks.app:create_app()",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "30",
-            "--bind",
-            f"127.0.0.1:{port}",
+            *procfile_web_args(f"127.0.0.1:{port}"),
         ],
         cwd=root,
         env=env,
@@ -211,7 +204,9 @@ def gunicorn_url(database_url, engine):
 
 
 @pytest.mark.slow
-def test_a_full_conversation_through_gunicorn(gunicorn_url, engine):
+def test_a_full_conversation_through_gunicorn(gunicorn_url, engine, tmp_path):
+    # No per-user control socket (~/.gunicorn/gunicorn.ctl) that a second server would take.
+    assert not (tmp_path / ".gunicorn").exists()
     with httpx.Client(base_url=gunicorn_url, timeout=10) as http:
 
         def send(text: str) -> list[str]:
