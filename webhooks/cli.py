@@ -40,8 +40,13 @@ def cli() -> None:
 @click.option("--dev", is_flag=True, help="Flask's reloading development server instead.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the web app (gunicorn gthread workers, like the Procfile)."""
-    _settings_or_exit()
+    settings = _settings_or_exit()
     from webhooks.app import create_app
+    from webhooks.cli_db import migrated_engine
+
+    # Every page but /healthz and /readyz would fail on a database without its tables: say so
+    # once here rather than on each request. (The Procfile's release phase migrates first.)
+    migrated_engine(settings.database_url).dispose()
 
     click.echo(f"RecordCheck is serving on http://{host}:{port}", err=True)
     click.echo(f"  health: http://{host}:{port}/healthz", err=True)

@@ -72,6 +72,7 @@ def test_serve_starts_gunicorn_and_answers_health(tmp_path):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/s.sqlite3", "WEB_CONCURRENCY": "1"}
     recordcheck = Path(sys.executable).with_name("recordcheck")
+    subprocess.run([str(recordcheck), "db", "upgrade"], env=env, cwd=tmp_path, check=True)
     process = subprocess.Popen(
         [str(recordcheck), "serve", "--port", str(port)],
         env=env,
@@ -92,3 +93,22 @@ def test_serve_starts_gunicorn_and_answers_health(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_serve_refuses_a_database_without_its_tables_and_says_how_to_fix_it(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite3"}
+    recordcheck = Path(sys.executable).with_name("recordcheck")
+
+    done = subprocess.run(
+        [str(recordcheck), "serve", "--port", str(_free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 1
+    assert "is not migrated; run: recordcheck db upgrade" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "serving" not in done.stderr
