@@ -386,3 +386,19 @@ def test_an_upload_says_it_has_started_and_cannot_be_sent_twice(app, page, worke
     assert len(posts) == 1
     with app.extensions["recordcheck.sessions"]() as session:
         assert len(session.scalars(select(ConsoleBatchJob)).all()) == 1
+
+
+def test_a_month_without_its_year_is_shown_at_its_question(page, worker):
+    _sign_in(page, worker)
+    page.get_by_role("link", name="Screen by hand").click()
+    page.get_by_label("Guilty", exact=True).check()
+    page.locator("#q_when_month").select_option("3")
+    page.get_by_role("button", name="Screen", exact=True).click()
+    page.wait_for_selector("#q_when-error")
+
+    assert "Enter the year too" in page.inner_text("#q_when-error")
+    assert page.locator("#q_when_year").get_attribute("aria-invalid") == "true"
+    assert page.locator("#q_when_month").input_value() == "3"
+    assert page.get_by_label("Guilty", exact=True).is_checked()
+    assert page.locator("#screen-done").count() == 0
+    assert [p for p in page.problems if "status of 400" not in p] == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
@@ -236,3 +237,180 @@ def test_print_css_hides_the_console_around_the_handout(client):
     assert ".site-header" in print_block
     assert "display: none" in print_block
     assert "@page" in print_block
+
+
+# --- the "when" questions: a year, a year and a month, or not sure ------------------------
+
+
+def _screened(response) -> bool:
+    return "Screened from what the client said" in _text(response)
+
+
+def _kept_other_answers(response) -> None:
+    page = response.get_data(as_text=True)
+    assert 'value="possession" checked' in page
+    assert 'value="guilty" checked' in page
+    assert 'value="baltimore_city" checked' in page
+
+
+def _bot_result(**dates: str | None) -> dict[str, object]:
+    answers: dict[str, str | None] = {
+        "q_charge": "possession",
+        "q_other": "no",
+        "q_outcome": "guilty",
+        "q_when": "2015-03",
+        "q_done": "yes",
+        "q_done_when": "2016",
+        "q_court": "baltimore_city",
+        "q_open": "no",
+    }
+    answers.update(dates)
+    return screen_answers(answers).to_json("en")
+
+
+@pytest.mark.parametrize("question", ["q_when", "q_done_when"])
+@pytest.mark.parametrize(
+    ("year", "month", "answer"),
+    [("", "", None), ("2014", "", "2014"), ("2014", "11", "2014-11"), (" 2014 ", "07", "2014-07")],
+    ids=["not-sure", "year-only", "year-and-month", "padded"],
+)
+def test_a_when_answer_is_screened_as_the_bot_reads_it(
+    worker_client, post_form, question, year, month, answer
+):
+    """The year is enough (as the text line says); a month sharpens it; blank is not sure."""
+    data = {**ANSWERS, f"{question}_year": year, f"{question}_month": month}
+
+    response = post_form(worker_client, "/console/screen", data)
+
+    assert response.status_code == 200
+    assert _screened(response)
+    assert _bot_result(**{question: answer})["verdict"]["summary"] in _text(response)
+
+
+@pytest.mark.parametrize("question", ["q_when", "q_done_when"])
+@pytest.mark.parametrize(
+    ("year", "month", "says"),
+    [
+        ("", "3", "Enter the year too"),  # "March", with no year
+        ("3/", "", "Enter a year between 1900"),
+        ("March", "", "Enter a year between 1900"),
+        ("03/2015", "", "Enter a year between 1900"),
+        ("2015-03-02", "", "Enter a year between 1900"),
+        ("15", "", "Enter a year between 1900"),
+        ("1899", "", "Enter a year between 1900"),
+        ("2015", "0", "Choose a month"),
+        ("2015", "March", "Choose a month"),
+        ("", "13", "Choose a month"),
+        ("9" * 100_000, "", "Enter a year between 1900"),
+        ("2015", "1" * 100_000, "Choose a month"),
+        ("٢٠١٥", "", "Enter a year between 1900"),  # Arabic-Indic digits
+    ],
+    ids=[
+        "month-only",
+        "slash",
+        "month-word",
+        "month-slash-year",
+        "full-iso-date",
+        "two-digits",
+        "too-old",
+        "month-zero",
+        "month-word-in-month",
+        "bad-month-no-year",
+        "huge-year",
+        "huge-month",
+        "other-digits",
+    ],
+)
+def test_a_when_answer_that_cannot_be_read_is_refused_at_its_field_answers_kept(
+    worker_client, post_form, question, year, month, says
+):
+    data = {**ANSWERS, f"{question}_year": year, f"{question}_month": month}
+
+    response = post_form(worker_client, "/console/screen", data)
+
+    page = _text(response)
+    assert response.status_code == 400
+    assert not _screened(response)
+    error = re.search(rf'<p class="field-error" id="{question}-error">([^<]*)</p>', page)
+    assert error, "no message at the field"
+    assert says in error.group(1)
+    assert f'aria-describedby="{question}-error"' in response.get_data(as_text=True)
+    assert page.count('class="field-error"') == 1
+    _kept_other_answers(response)
+
+
+@pytest.mark.parametrize("question", ["q_when", "q_done_when"])
+def test_a_when_answer_still_to_come_is_refused(worker_client, post_form, question):
+    from webhooks.console.screening import today
+
+    now = today()
+    year, month = (now.year, now.month + 1) if now.month < 12 else (now.year + 1, 1)
+    data = {**ANSWERS, f"{question}_year": str(year), f"{question}_month": str(month)}
+
+    response = post_form(worker_client, "/console/screen", data)
+
+    assert response.status_code == 400
+    assert f'id="{question}-error"' in response.get_data(as_text=True)
+    _kept_other_answers(response)
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "problem", "answer"),
+    [
+        ("2026", "5", None, "2026-05"),
+        ("2026", "6", "That month has not come yet", None),
+        ("2026", "", None, "2026"),
+        ("2027", "", "Enter a year between 1900 and 2026", None),
+        ("", "6", "Enter the year too", None),
+        ("", "", None, None),
+    ],
+)
+def test_when_answers_against_a_fixed_today(year, month, problem, answer):
+    from webhooks.console.home import _when_answer
+
+    said, iso = _when_answer(year, month, dt.date(2026, 5, 31))
+
+    assert iso == answer
+    if problem is None:
+        assert said is None
+    else:
+        assert said is not None
+        assert problem in said
+
+
+def _broken_body(client, question: str, raw: bytes) -> bytes:
+    from urllib.parse import urlencode
+
+    from tests.console.conftest import page_token
+
+    others = {k: v for k, v in ANSWERS.items() if not k.startswith(f"{question}_")}
+    body = urlencode({**others, "csrf_token": page_token(client)}).encode()
+    return body + b"&" + question.encode() + b"_year=" + raw
+
+
+@pytest.mark.parametrize("question", ["q_when", "q_done_when"])
+@pytest.mark.parametrize("raw", [b"%FF%FE2015", b"20%C3%2815", b"%E9t%E9"])
+def test_a_when_answer_in_broken_text_is_refused_at_its_field(worker_client, question, raw):
+    """Bytes that are not UTF-8, percent-encoded as a browser sends them from a form."""
+    response = worker_client.post(
+        "/console/screen",
+        data=_broken_body(worker_client, question, raw),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert f'id="{question}-error"' in response.get_data(as_text=True)
+    _kept_other_answers(response)
+
+
+def test_a_body_of_raw_non_utf8_bytes_is_refused_without_a_crash(worker_client):
+    """Not what a browser sends: the whole body is unreadable, so it is refused, not screened."""
+    response = worker_client.post(
+        "/console/screen",
+        data=_broken_body(worker_client, "q_when", b"\xff\xfe2015"),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 403
+    assert "This form has expired" in _text(response)
+    assert not _screened(response)

@@ -296,6 +296,28 @@ def search() -> tuple[str, int]:
     return page, 200
 
 
+def _when_answer(year_raw: str, month_raw: str, now: dt.date) -> tuple[str | None, str | None]:
+    """A "when" question's year and month as the bot's answer (``2015``, ``2015-03``, or None
+    for "not sure"), or a message for the worker. The year alone is enough, as on the text
+    line; a month without its year, a date still to come or anything else is refused, never
+    dropped without a word."""
+    year, month = year_raw.strip(), month_raw.strip()
+    if month and (not _MONTH.fullmatch(month) or not 1 <= int(month) <= 12):
+        return "Choose a month, or leave it as Not sure.", None
+    if not year:
+        if month:
+            return (
+                "Enter the year too (the year alone is enough), or set the month to Not sure.",
+                None,
+            )
+        return None, None
+    if not _YEAR.fullmatch(year) or not 1900 <= int(year) <= now.year:
+        return f"Enter a year between 1900 and {now.year}, or leave it blank.", None
+    if month and (int(year), int(month)) > (now.year, now.month):
+        return "That month has not come yet. Check the year and the month.", None
+    return None, f"{int(year):04d}" + (f"-{int(month):02d}" if month else "")
+
+
 def _answers(form: MultiDict[str, str]) -> tuple[dict[str, str | None], dict[str, str]]:
     """The by-hand form as bot answers ("not sure" and blanks become unknown), and errors."""
     answers: dict[str, str | None] = {}
@@ -307,19 +329,13 @@ def _answers(form: MultiDict[str, str]) -> tuple[dict[str, str | None], dict[str
             continue
         answers[question] = None if value == "not_sure" else value
     for question in DATE_QUESTIONS:
-        year_raw = form.get(f"{question}_year", "").strip()
-        month_raw = form.get(f"{question}_month", "").strip()
-        if not year_raw:
-            answers[question] = None
-            continue
-        if not _YEAR.fullmatch(year_raw) or not 1900 <= int(year_raw) <= today().year:
-            errors[question] = f"Enter a year between 1900 and {today().year}, or leave it blank."
-            continue
-        if month_raw and (not _MONTH.fullmatch(month_raw) or not 1 <= int(month_raw) <= 12):
-            errors[question] = "Choose a month, or leave it blank."
-            continue
-        iso = f"{int(year_raw):04d}" + (f"-{int(month_raw):02d}" if month_raw else "")
-        answers[question] = iso
+        problem, iso = _when_answer(
+            form.get(f"{question}_year", ""), form.get(f"{question}_month", ""), today()
+        )
+        if problem is not None:
+            errors[question] = problem
+        else:
+            answers[question] = iso
     return answers, errors
 
 
