@@ -7,6 +7,7 @@ handoff, on a real server over HTTP. Skipped, saying so, where no Chromium is in
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -386,6 +387,47 @@ def test_an_upload_says_it_has_started_and_cannot_be_sent_twice(app, page, worke
     assert len(posts) == 1
     with app.extensions["recordcheck.sessions"]() as session:
         assert len(session.scalars(select(ConsoleBatchJob)).all()) == 1
+
+
+def test_a_note_typed_while_the_session_ran_out_is_kept_through_sign_in_and_saved_once(
+    app, page, worker
+):
+    """The worker writes a long note, the session times out meanwhile, and Add note meets the
+    sign-in page: after signing in the note is back in its box, and it is saved once."""
+    from db.models.console import ConsoleSession
+    from db.models.conversation import HandoffRequest
+    from webhooks.console import accounts
+
+    _claimed_handoff(app, page, worker)
+    lines = [f"Line {n}: spoke with the client about the 2016 case papers." for n in range(12)]
+    note = "\n".join(lines)
+    page.get_by_label("Add a note", exact=True).fill(note)
+    with app.extensions["recordcheck.sessions"]() as session:
+        for row in session.scalars(select(ConsoleSession)):
+            row.last_seen_at = utcnow() - accounts.SESSION_IDLE - dt.timedelta(minutes=1)
+        session.commit()
+
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_selector("#kept-notice")
+    assert "before your note went through" in page.inner_text("#kept-notice")
+    assert "Line 3" not in page.url
+    page.get_by_label("Email", exact=True).fill(worker.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#note")
+
+    assert "signed in again" in page.inner_text("#kept-notice")
+    assert page.get_by_label("Add a note", exact=True).input_value() == note
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_selector("#notes")
+    assert page.inner_text("#notes").count("Line 11: spoke with the client") == 1
+    assert page.get_by_label("Add a note", exact=True).input_value() == ""
+    with app.extensions["recordcheck.sessions"]() as session:
+        notes = session.scalars(select(HandoffRequest.notes)).one()
+    assert notes.count("Line 0: spoke with the client") == 1
+    assert "Line 5: spoke with the client about the 2016 case papers.\nLine 6" in notes
+    # The refused send answered 401, as it should; nothing else went wrong (no CSP breach).
+    assert [p for p in page.problems if "status of 401" not in p] == []
 
 
 def test_a_month_without_its_year_is_shown_at_its_question(page, worker):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webhooks.console import security
@@ -50,8 +51,23 @@ def _template_globals() -> dict[str, Any]:
         "console_user": g.get("console_user"),
         "csrf_token": security.csrf_token,
         "csrf_field": security.CSRF_FIELD,
+        "draft_author_field": _draft_author_field,
         "pathway_name": _pathway_name,
     }
+
+
+def _draft_author_field() -> Markup:
+    """The hidden field that says whose text a kept form holds (see ``drafts``)."""
+    from flask import g
+
+    from webhooks.console import drafts
+
+    user = g.get("console_user")
+    if user is None:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        drafts.AUTHOR_FIELD, drafts.author_tag(user.id)
+    )
 
 
 def _pathway_name(pathway_id: str) -> str:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import delete, select
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.utils import secure_filename
 
 from db.models.console import ROLES, ConsoleSession, ConsoleUser
 from db.models.records import ImportRun
 from db.records.formats import PROGRAM_NAME
 from db.records.importer import import_paths
-from webhooks.console import accounts, audit
+from webhooks.console import accounts, audit, drafts
 from webhooks.console.security import admin_required, current_user, settings_of_current
 from webhooks.db import db_session, session_factory
 
@@ -72,6 +74,26 @@ def create_user() -> tuple[str, int]:
     session.commit()
     link = setup_link(token) if token else None
     return _users_page(201, message=f"Account created for {user.email}.", link=link)
+
+
+@drafts.keeps(
+    "console.admin.create_user",
+    ("email", "role"),
+    "new user",
+    lambda _a: url_for("console.admin.users"),
+)
+def _kept_new_user(
+    _view_args: Mapping[str, Any], form: MultiDict[str, str], notice: str, status: int
+) -> tuple[str, int]:
+    """The users page again with the new account's email and role (see ``drafts``)."""
+    if not current_user().is_admin:
+        abort(403, "Only admins can use this page.")
+    return _users_page(
+        status,
+        kept_notice=notice,
+        form_email=form.get("email", "")[: accounts.MAX_EMAIL_LENGTH],
+        form_role=form.get("role", ""),
+    )
 
 
 def _target(user_id: int) -> ConsoleUser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from webhooks.console import accounts, audit
+from webhooks.console import accounts, audit, drafts
 from webhooks.console.security import (
     clear_session_cookie,
     current_session,
@@ -50,6 +50,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
                 next=request.form.get("next", ""),
                 error=LOGIN_FAILED,
                 email=email[: accounts.MAX_EMAIL_LENGTH],
+                **drafts.still_carried(),
             ),
             401,
         )
@@ -59,7 +60,10 @@ def login() -> BaseResponse | str | tuple[str, int]:
     _audit("login", outcome.user.id)
     session.commit()
     g.console_session, g.console_user = row, outcome.user
-    response = redirect(safe_next(request.form.get("next")))
+    # A form refused when the session ended comes back with its text, to check and send.
+    response = drafts.back_after_sign_in(outcome.user.id) or redirect(
+        safe_next(request.form.get("next"))
+    )
     set_session_cookie(response, token)
     return response
 

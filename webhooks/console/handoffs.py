@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select, update
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from db.base import utcnow
 from db.models.console import ConsoleUser
 from db.models.conversation import HandoffRequest
 from knowledge.texts import render as render_text
-from webhooks.console import audit
+from webhooks.console import audit, drafts
 from webhooks.console.security import current_user, settings_of_current
 from webhooks.db import db_session
 
@@ -276,6 +278,33 @@ def close(handoff_id: int) -> BaseResponse:
     _audit("handoff_close", row.id)
     session.commit()
     return redirect(url_for("console.handoffs.index"))
+
+
+def _handoff_page(view_args: Mapping[str, Any]) -> str:
+    return url_for("console.handoffs.detail", handoff_id=view_args["handoff_id"])
+
+
+@drafts.keeps("console.handoffs.note", ("note",), "note", _handoff_page)
+def _kept_note(
+    view_args: Mapping[str, Any], form: MultiDict[str, str], notice: str, status: int
+) -> tuple[str, int]:
+    """The request again with an unsent note in its box (see ``drafts``); nothing is saved."""
+    text = clean_answer(form.get("note", ""))
+    return _detail_page(
+        _handoff(view_args["handoff_id"]), status, kept_notice=notice, kept_note=text
+    )
+
+
+@drafts.keeps("console.handoffs.answer", ("answer",), "answer", _handoff_page)
+def _kept_answer(
+    view_args: Mapping[str, Any], form: MultiDict[str, str], notice: str, status: int
+) -> tuple[str, int]:
+    """The request again with an unsent answer in its box (see ``drafts``); nothing is saved."""
+    text = clean_answer(form.get("answer", ""))
+    context: dict[str, Any] = {"kept_notice": notice}
+    if text:
+        context.update(answer_draft=text, kept_answer=text)
+    return _detail_page(_handoff(view_args["handoff_id"]), status, **context)
 
 
 def _answerable(row: HandoffRequest) -> bool:

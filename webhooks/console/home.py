@@ -10,17 +10,18 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from db.records.lookup import LookupResult, verified_lookup
 from db.records.search import search_people
 from knowledge.model import ScreeningResult
 from knowledge.render import format_date
-from webhooks.console import audit, pdf
+from webhooks.console import audit, drafts, pdf
 from webhooks.console.screening import (
     LANGS,
     InputError,
@@ -374,6 +375,51 @@ def screen() -> tuple[str, int]:
         ),
         200,
     )
+
+
+SCREEN_FIELDS = (
+    *QUESTIONS,
+    *(f"{question}_{part}" for question in DATE_QUESTIONS for part in ("year", "month")),
+)
+
+
+def _page_of(endpoint: str) -> drafts.Page:
+    return lambda _view_args: url_for(endpoint)
+
+
+@drafts.keeps("console.home.screen", SCREEN_FIELDS, "answers", _page_of("console.home.screen"))
+def _kept_screen(
+    _view_args: Mapping[str, Any], form: MultiDict[str, str], notice: str, status: int
+) -> tuple[str, int]:
+    """The by-hand form again with the answers given (see ``drafts``); nothing is screened."""
+    return _screen_page(form=form, kept_notice=notice), status
+
+
+@drafts.keeps(
+    "console.home.lookup",
+    ("case_number", "date_of_birth", *FACT_FIELDS),
+    "look-up",
+    _page_of("console.home.index"),
+)
+@drafts.keeps(
+    "console.home.search",
+    ("name", "search_date_of_birth"),
+    "search",
+    _page_of("console.home.index"),
+)
+def _kept_lookup(
+    _view_args: Mapping[str, Any], form: MultiDict[str, str], notice: str, status: int
+) -> tuple[str, int]:
+    """The look-up page again with what was typed (see ``drafts``); nothing is looked up.
+    The client's answers from a case page ride along, hidden, with the case number."""
+    page = render_template(
+        "console/home.html",
+        active_nav="lookup",
+        form=form,
+        fact_fields=FACT_FIELDS,
+        kept_notice=notice,
+    )
+    return page, status
 
 
 def _handout_result() -> tuple[ScreeningResult, bool, str | None]:

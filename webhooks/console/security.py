@@ -14,14 +14,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from db.base import utcnow
 from db.models.console import ConsoleSession, ConsoleUser
 from webhooks.app import settings_of
 from webhooks.config import Settings
-from webhooks.console import accounts
+from webhooks.console import accounts, drafts
 from webhooks.db import db_session
 
 SESSION_COOKIE = "rc_console"
@@ -47,6 +47,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     ]
 )
+
+OTHER_SITE = "This form was sent from another site."
+FORM_EXPIRED = "This form has expired. Go back, reload the page and try again."
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -136,22 +139,35 @@ def _same_origin() -> bool:
     return parts.netloc == request.host
 
 
-def check_csrf() -> None:
-    """Abort with 403 unless a state-changing request carries the right token."""
+def csrf_problem() -> str | None:
+    """Why a state-changing request must be refused (another site, a wrong token), or None."""
     if request.method in SAFE_METHODS:
-        return
+        return None
     if not _same_origin():
-        abort(403, "This form was sent from another site.")
+        return OTHER_SITE
     given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
     row = g.get("console_session")
     # Before sign-in: the pre-login cookie's token (double submit); after: the session's.
     expected = row.csrf_token if row is not None else request.cookies.get(PRELOGIN_COOKIE, "")
     if not _tokens_match(expected, given):
-        abort(403, "This form has expired. Go back, reload the page and try again.")
+        return FORM_EXPIRED
+    return None
+
+
+def check_csrf() -> None:
+    """Abort with 403 unless a state-changing request carries the right token."""
+    problem = csrf_problem()
+    if problem is not None:
+        abort(403, problem)
 
 
 def guard() -> BaseResponse | None:
-    """Before every console request: resolve the session, require it, check CSRF."""
+    """Before every console request: resolve the session, require it, check CSRF.
+
+    A refused form that holds typed text (``drafts.keeps``) is not a dead end: without a
+    session the sign-in page carries its text back to it; with a stale token it comes back
+    at once, its text in place. A form from another site is refused as always.
+    """
     g.console_user = None
     g.console_session = None
     session = db_session()
@@ -166,14 +182,29 @@ def guard() -> BaseResponse | None:
     elif session.in_transaction() and (session.deleted or session.dirty):
         session.commit()  # a stale session row was dropped
     if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.endpoint == "console.auth.login" and csrf_problem() == FORM_EXPIRED:
+            # A stale sign-in form carrying a kept form's text: show it again, text and all.
+            again = drafts.sign_in_again()
+            if again is not None:
+                return make_response(again)
         if request.endpoint != "console.static":
             check_csrf()
         return None
+    keeper = drafts.keeper_for(request.endpoint)
+    view_args = request.view_args or {}
     if g.console_user is None:
         if request.method in SAFE_METHODS and not request.path.startswith("/console/api/"):
             return redirect(url_for("console.auth.login", next=request.full_path.rstrip("?")))
+        if keeper is not None and request.method == "POST" and _same_origin():
+            return make_response(drafts.sign_in_to_keep(keeper, view_args))
         abort(401, "Sign in first.")
-    check_csrf()
+    problem = csrf_problem()
+    if problem == FORM_EXPIRED and keeper is not None and request.method == "POST":
+        kept = drafts.keep_here(keeper, view_args, current_user().id)
+        if kept is not None:
+            return make_response(kept)
+    if problem is not None:
+        abort(403, problem)
     return None
 
 
