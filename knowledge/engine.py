@@ -141,8 +141,16 @@ class _Acc:
             steps.extend(now_steps)
         elif status == "needs_review":
             steps.append(_STEP_LEGAL_HELP)
+        # Two charges can give the same finding ("The waiting time is over."): say it once, in
+        # the place it first came (notes are equal when their key and parameters are).
         return PathwayResult(
-            rule.id, status, on, tuple(charges), rule.citations, tuple(reasons), tuple(steps)
+            rule.id,
+            status,
+            on,
+            tuple(charges),
+            rule.citations,
+            tuple(dict.fromkeys(reasons)),
+            tuple(dict.fromkeys(steps)),
         )
 
 

@@ -115,6 +115,14 @@ def test_no_input_crashes_and_every_pathway_appears_exactly_once(
 
 
 @FAST
+@given(CASES, AS_OFS)
+def test_no_pathway_gives_the_same_reason_or_step_twice(case: CaseInput, as_of: dt.date) -> None:
+    for p in screen(case, as_of).pathways:
+        assert len(set(p.reasons)) == len(p.reasons), (p.id, p.reasons)
+        assert len(set(p.next_steps)) == len(p.next_steps), (p.id, p.next_steps)
+
+
+@FAST
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=20),

@@ -42,6 +42,16 @@ def test_scenario(scenario: dict[str, Any]) -> None:
     for pathway_id, text in expect.get("steps_contain", {}).items():
         steps = " ".join(pathways[pathway_id]["next_steps"])
         assert text in steps, (pathway_id, steps)
+    for pathway_id, texts in expect.get("reasons_contain", {}).items():
+        reasons = " ".join(pathways[pathway_id]["reasons"])
+        for text in [texts] if isinstance(texts, str) else texts:
+            assert text in reasons, (pathway_id, reasons)
+    for pathway_id, text in expect.get("reasons_omit", {}).items():
+        reasons = " ".join(pathways[pathway_id]["reasons"])
+        assert text not in reasons, (pathway_id, reasons)
+    for got in pathways.values():  # the same sentence twice reads as a mistake
+        assert len(set(got["reasons"])) == len(got["reasons"]), (got["id"], got["reasons"])
+        assert len(set(got["next_steps"])) == len(got["next_steps"]), got["id"]
 
 
 def test_every_rule_has_a_citation_sources_and_a_covering_scenario() -> None:
