@@ -361,8 +361,13 @@ def auto_expungement_cannabis(case: _Case) -> PathwayResult:
         acc.unknown.append(_R_CASE_MAYBE_OPEN)
     due = _P1_DUE_BY
     if not acc.fails and not case.open:
-        acc.info.append(note("reason.p1.automatic", date=due))
-        acc.steps.append(_N("step.p1.if_still_visible"))
+        if acc.unknown:
+            # needs_review: the state may not have had to clear it, so never "do nothing".
+            acc.info.append(note("reason.p1.maybe_automatic", date=due))
+            acc.steps.append(_N("step.p1.ask_if_still_visible"))
+        else:
+            acc.info.append(note("reason.p1.automatic", date=due))
+            acc.steps.append(_N("step.p1.if_still_visible"))
     return acc.finish(rule, idx, automatic_on=due)
 
 
@@ -1017,6 +1022,14 @@ def _expunged(charges: tuple[Charge, ...], case: CaseFacts) -> tuple[PathwayResu
 
 _DOWNGRADE = frozenset({"automatic", "eligible_now", "eligible_later"})
 _R_COUNTY_UNKNOWN = _N("reason.county_unknown")
+# What an automatic answer says, and what it says once a missing fact leaves it in review.
+_UNSURE_WORDING = {"reason.p1.automatic": "reason.p1.maybe_automatic"}
+
+
+def _in_review(reason: Note) -> Note:
+    """A reason as it reads when the pathway needs review (never "do nothing")."""
+    key = _UNSURE_WORDING.get(reason.key)
+    return reason if key is None else _shared_note(key, reason.params)
 
 
 def screen(case: CaseInput, as_of: dt.date) -> ScreeningResult:
@@ -1079,7 +1092,7 @@ def decide(case: CaseFacts, charges: tuple[Charge, ...], as_of: dt.date) -> Deci
                     None,
                     p.charges,
                     p.citations,
-                    (_R_COUNTY_UNKNOWN, *p.reasons),
+                    (_R_COUNTY_UNKNOWN, *[_in_review(r) for r in p.reasons]),
                     (_STEP_LEGAL_HELP,),
                 )  # fmt: skip
                 if p.status in _DOWNGRADE

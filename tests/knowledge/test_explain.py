@@ -96,3 +96,28 @@ def test_every_part_is_short(lang: str) -> None:
     parts = explain(_result(), lang, self_reported=True)  # type: ignore[arg-type]
 
     assert max(len(p.text) for p in parts) < 300
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_unsure_automatic_cannabis_clearing_sends_to_a_lawyer_not_to_do_nothing(lang: str) -> None:
+    result = _result(
+        charges=[
+            {
+                "description": "CIVIL CITATION MARIJUANA L/T 10 G",
+                "offense_date": "2016-01-01",
+                "disposition": "CIVIL VIOLATION",
+                "disposition_date": "2016-03-01",
+                "probation_violation": False,
+            }
+        ]
+    )
+    p1 = result.pathway("auto_expungement_cannabis")  # type: ignore[attr-defined]
+
+    parts = explain(result, lang, self_reported=False)  # type: ignore[arg-type]
+    review = _text([p for p in parts if p.section == "review"])
+
+    assert p1.status == "needs_review"
+    free_lawyer = {"en": "a free lawyer can tell you", "es": "un abogado gratis puede"}[lang]
+    assert free_lawyer in review
+    ask_court = {"en": "you can ask the District Court", "es": "puede pedir en el Tribunal"}[lang]
+    assert ask_court not in review
