@@ -724,24 +724,26 @@ def pardon_2024(case: _Case) -> PathwayResult:
     for c in case.charges:
         if c.category not in _PARDON_CATEGORIES:
             continue
-        if c.disposition in UNSURE_DISPOSITION:
-            unsure = True
+        disposition_unsure = c.disposition in UNSURE_DISPOSITION
+        if c.disposition not in CONVICTION and not disposition_unsure:
             continue
-        if c.disposition not in CONVICTION:
-            continue
-        if c.category in UNSURE_CATEGORY:
-            unsure = True
-            continue
+        # 9.1(a): only conduct before 2023-01-01, whatever the charge was and however it ended.
+        before: bool | None = None
         if c.offense_date is not None:
             before = c.offense_date < cut
         elif c.disposition_date is not None and c.disposition_date < cut:
             before = True
-        else:
-            unsure = True
-            acc.unknown.append(_R_OFFENSE_DATE_UNKNOWN)
-            continue
-        if not before:
+        if before is False:
             acc.fails.append(note("reason.pardon.charged_after", date=cut))
+            continue
+        if disposition_unsure or c.category in UNSURE_CATEGORY or before is None:
+            unsure = True
+            if disposition_unsure:
+                acc.unknown.append(_R_DISPOSITION_UNKNOWN)
+            if c.category in UNSURE_CATEGORY:
+                acc.unknown.append(_R_CATEGORY_UNKNOWN)
+            if before is None:
+                acc.unknown.append(_R_OFFENSE_DATE_UNKNOWN)
             continue
         if c.category == "cannabis_possession" or para_ok:
             covered.append(c.index)
@@ -772,9 +774,12 @@ def pardon_2024(case: _Case) -> PathwayResult:
         if not hidden or any(case.charges[i].category != "cannabis_possession" for i in covered):
             acc.steps.append(_N("step.pardon.check_case_search"))
         return acc.finish(rule, covered, automatic_on=signed)
-    if unsure and not acc.unknown:
-        acc.unknown.append(_R_DISPOSITION_UNKNOWN)
-    if not acc.fails and not acc.unknown:
+    if acc.unknown:
+        # The pardon is charge by charge (9.1(b)): a charge it may cover outweighs one it does
+        # not, whose reason is still shown after what we do not know.
+        acc.info.extend(acc.fails)
+        acc.fails.clear()
+    elif not acc.fails:
         acc.fails.append(_N("reason.pardon.not_covered"))
     return acc.finish(rule, ())
 
