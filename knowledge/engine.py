@@ -424,7 +424,10 @@ def auto_expungement_favorable(case: _Case) -> PathwayResult:
     due = None
     if latest is not None and dates_known and not acc.fails:
         due = add_years(latest, _P2_WAIT)
-        acc.info.append(note("reason.p2.automatic", date=due))
+        # needs_review: the law may not reach this case, so never "it clears by itself".
+        acc.info.append(
+            note("reason.p2.maybe_automatic" if acc.unknown else "reason.p2.automatic", date=due)
+        )
         if due > case.as_of:
             acc.steps.append(_N("step.p2.file_early_with_waiver"))
     return acc.finish(rule, idx, automatic_on=due or latest or case.as_of)
@@ -764,7 +767,12 @@ def pardon_2024(case: _Case) -> PathwayResult:
         if case.pardoned is False:
             acc.unknown.append(_N("reason.pardon.not_shown"))
             acc.steps.append(_N("step.pardon.apply_individually"))
-        acc.info.append(note("reason.pardon.automatic", date=signed))
+        acc.info.append(
+            note(
+                "reason.pardon.maybe_automatic" if acc.unknown else "reason.pardon.automatic",
+                date=signed,
+            )
+        )
         acc.info.append(_N("reason.pardon.not_expungement"))
         # SB 432: Case Search hides a pardoned possession charge, not (as far as the law file
         # says) a pardoned paraphernalia charge, whose pardon note may still show there.
@@ -1028,7 +1036,11 @@ def _expunged(charges: tuple[Charge, ...], case: CaseFacts) -> tuple[PathwayResu
 _DOWNGRADE = frozenset({"automatic", "eligible_now", "eligible_later"})
 _R_COUNTY_UNKNOWN = _N("reason.county_unknown")
 # What an automatic answer says, and what it says once a missing fact leaves it in review.
-_UNSURE_WORDING = {"reason.p1.automatic": "reason.p1.maybe_automatic"}
+_UNSURE_WORDING = {
+    "reason.p1.automatic": "reason.p1.maybe_automatic",
+    "reason.p2.automatic": "reason.p2.maybe_automatic",
+    "reason.pardon.automatic": "reason.pardon.maybe_automatic",
+}
 
 
 def _in_review(reason: Note) -> Note:
