@@ -9,9 +9,9 @@ Replies are text keys with parameters; the words are in ``knowledge/texts/chat.*
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot import outcome
 from bot.model import (
@@ -226,9 +226,10 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
     "q_open": YES_NO_UNSURE,
 }
 
-#: The question path, in order. ``q_done`` and ``q_done_when`` are skipped when they do not apply.
-QUESTION_ORDER = ("q_charge", "q_other", "q_outcome", "q_when", "q_done", "q_done_when", "q_court",
-                  "q_open")  # fmt: skip
+#: The question path, in order. ``q_ended``, ``q_done`` and ``q_done_when`` are skipped when
+#: they do not apply (``q_ended``: see ``outcome.asks_when_ended``).
+QUESTION_ORDER = ("q_charge", "q_other", "q_outcome", "q_when", "q_ended", "q_done",
+                  "q_done_when", "q_court", "q_open")  # fmt: skip
 
 MENU = ("case", "questions", "learn", "person")
 MENU_OPTIONS = (
@@ -545,6 +546,8 @@ def _next_question(state: State, after: str) -> str | None:
     answers = state.answers
     index = QUESTION_ORDER.index(after) + 1
     for step in QUESTION_ORDER[index:]:
+        if step == "q_ended" and not outcome.asks_when_ended(answers):
+            continue
         if step == "q_done" and answers.get("q_outcome") not in ("guilty", "pbj"):
             continue
         if step == "q_done_when" and answers.get("q_done") != "yes":
@@ -562,6 +565,8 @@ def _answer(state: State, step: str, value: str | None, ctx: Context) -> Transit
         answers.pop("q_done_when", None)
     if step == "q_done" and value != "yes":
         answers.pop("q_done_when", None)
+    if step in ("q_outcome", "q_when") and not outcome.asks_when_ended(answers):
+        answers.pop("q_ended", None)
     answered = replace(state, answers=answers)
     following = _next_question(answered, step)
     if following is not None:
@@ -610,6 +615,8 @@ def _on_month(state: State, inbound: Inbound, ctx: Context) -> Transition:
     if when is None or when.year != year or when.earliest() > ctx.today:
         return _miss(state, "chat.miss.month", year=str(year))
     answers = {**state.answers, key: when.iso()}
+    if outcome.ends_before_it_happened(answers):
+        return _miss(state, "chat.miss.month_order", year=str(year))
     return _finish_questions(replace(cleared, answers=answers), ctx, month_asked=True)
 
 
@@ -637,6 +644,11 @@ def _on_date_question(state: State, inbound: Inbound, ctx: Context) -> Transitio
     when = parse_date(inbound.text)
     if when is None or when.earliest() > ctx.today:
         return _miss(state, "chat.miss.date")
+    if state.step == "q_ended" and outcome.ends_before_it_happened(
+        {**state.answers, "q_ended": when.iso()}
+    ):
+        started = PartialDate.from_iso(str(state.answers["q_when"])).year
+        return _miss(state, "chat.miss.ended_early", year=str(started))
     return _answer(state, state.step, when.iso(), ctx)
 
 
@@ -746,11 +758,35 @@ def _summary(state: State) -> tuple[Reply, ...]:
         lines.append(Reply("chat.summary.case", {"case_number": str(result["case_ref"])}))
     elif result.get("self_reported"):
         lines.append(Reply("chat.summary.self"))
+        lines.extend(_told_dates(state.answers))
     verdict = result.get("verdict")
     if verdict:
         lines.append(Reply(f"chat.summary.verdict.{verdict}"))
     else:
         lines.append(Reply("chat.summary.no_result"))
+    return tuple(lines)
+
+
+def _told_when(prefix: str, answer: object) -> Reply:
+    """One date a person told us, as they told it: a year, a month or a day."""
+    if not answer:
+        return Reply(f"{prefix}.not_sure")
+    told = PartialDate.from_iso(str(answer))
+    if told.is_full:
+        return Reply(f"{prefix}.day", {"date": told.earliest().isoformat()})
+    if told.month is not None:
+        return Reply(
+            f"{prefix}.month", {"month_key": f"chat.month.m{told.month}", "year": str(told.year)}
+        )
+    return Reply(f"{prefix}.year", {"year": str(told.year)})
+
+
+def _told_dates(answers: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """The dates behind a result from answers, for the team to check: when it happened and,
+    when we asked it, when the case ended ("not sure" said so)."""
+    lines = [_told_when("chat.summary.happened", answers.get("q_when"))]
+    if outcome.asks_when_ended(answers):
+        lines.append(_told_when("chat.summary.ended", answers.get("q_ended")))
     return tuple(lines)
 
 
@@ -792,6 +828,7 @@ STEPS: dict[str, Step] = {
     "q_other": _on_question,
     "q_outcome": _on_question,
     "q_when": _on_date_question,
+    "q_ended": _on_date_question,
     "q_done": _on_question,
     "q_done_when": _on_date_question,
     "q_court": _on_question,

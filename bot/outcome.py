@@ -23,6 +23,7 @@ from knowledge.model import (
     ScreeningResult,
 )
 from knowledge.render import court_name
+from knowledge.rules import RULES
 from knowledge.screening import parse_case, screen_case
 from knowledge.texts import load_catalog
 
@@ -77,16 +78,75 @@ def _latest(answer: Any) -> str | None:
     return PartialDate.from_iso(str(answer)).latest().isoformat()
 
 
+#: The answers to "How did the case end?" that say it has ended (not open, not "not sure").
+DECIDED_OUTCOMES = frozenset(("guilty", "pbj", "dropped", "stet", "not_guilty"))
+
+#: From which offense year "When did the case end?" is asked (law file section 0: use the
+#: offense date and the disposition date separately). The offense date decides the pardon
+#: (conduct before 2023-01-01) and P1 (charged before 2023-07-01); the disposition date
+#: starts the waits and decides P2. A case ends a year or more after the arrest often enough
+#: to matter only where that later year moves a date we tell the person:
+#: - P2 covers dispositions from 2021-10-01 on (rules.yaml ``disposed_on_or_after``): an
+#:   offense in 2020 can end after that day; one from 2019 ending a year later, in 2020, is
+#:   still before it.
+#: - The waits counted from the disposition are 3 years (P2, and P5 for dismissals, stets and
+#:   PBJs; P3's 4-year wait ended 2023-07-01; P6 and shielding count from the sentence's
+#:   end): a 2020 disposition of a 2019 offense ended its wait in 2023, before this question
+#:   existed.
+#: So the threshold is the year before P2's first day: 2020. Older cases keep one date
+#: for both, as before; asking more (a threshold too low) would only cost a question.
+ENDED_ASKED_FROM_YEAR = RULES["auto_expungement_favorable"].date("disposed_on_or_after").year - 1
+
+
+def asks_when_ended(answers: Mapping[str, Any]) -> bool:
+    """Whether "When did the case end?" is asked (and its answer used): the case has ended
+    and it happened recently enough for the end's own date to change what we say."""
+    if answers.get("q_outcome") not in DECIDED_OUTCOMES or not answers.get("q_when"):
+        return False
+    return PartialDate.from_iso(str(answers["q_when"])).year >= ENDED_ASKED_FROM_YEAR
+
+
+def ended_before(happened: str | None, ended: str | None) -> bool:
+    """True when a case that ended on ``ended`` (a year, a month or a day, as answered) surely
+    ended before it happened on ``happened``; False when either is unknown."""
+    if not happened or not ended:
+        return False
+    return PartialDate.from_iso(ended).latest() < PartialDate.from_iso(happened).earliest()
+
+
+def ends_before_it_happened(answers: Mapping[str, Any]) -> bool:
+    """True when the end of the case, as told, is surely before the arrest or charge."""
+    if not asks_when_ended(answers):
+        return False
+    happened, ended = answers.get("q_when"), answers.get("q_ended")
+    return ended_before(str(happened) if happened else None, str(ended) if ended else None)
+
+
+def _disposition_date(answers: Mapping[str, Any], disposition: str) -> str | None:
+    """When the case ended: its own answer for a recent case ("not sure" stays unknown),
+    the offense's answer for an older one (the one date asked before there were two)."""
+    if disposition in ("pending", "unknown"):
+        return None
+    if asks_when_ended(answers):
+        return _latest(answers.get("q_ended"))
+    return _latest(answers.get("q_when"))
+
+
 def case_from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """The screening input (DESIGN.md 5.3) for what a person told us; "not sure" is null."""
     outcome = answers.get("q_outcome")
     disposition = OUTCOME_DISPOSITION.get(str(outcome), "unknown")
     when = _latest(answers.get("q_when"))
+    ended = _disposition_date(answers, disposition)
+    if when is not None and ended is not None:
+        # Both read as their last day: "2023" then "March 2023" must not put the arrest
+        # after the end of the case.
+        when = min(when, ended)
     main = {
         "category": CHARGE_CATEGORY.get(str(answers.get("q_charge")), "unknown"),
         "offense_date": when,
         "disposition": disposition,
-        "disposition_date": when if disposition not in ("pending", "unknown") else None,
+        "disposition_date": ended,
         "sentence_completed_on": (
             _latest(answers.get("q_done_when")) if answers.get("q_done") == "yes" else None
         ),
@@ -125,7 +185,7 @@ def answers_input(answers: Mapping[str, Any]) -> CaseInput:
 
 
 #: The answers a person may give as a year or a month, read as their last day by default.
-DATE_ANSWERS = ("q_when", "q_done_when")
+DATE_ANSWERS = ("q_when", "q_ended", "q_done_when")
 
 
 def uncertain_date(answers: Mapping[str, Any], today: dt.date) -> str | None:
@@ -140,7 +200,12 @@ def uncertain_date(answers: Mapping[str, Any], today: dt.date) -> str | None:
         told = PartialDate.from_iso(str(value))
         if told.is_full:
             continue
-        first_day = {**answers, key: told.earliest().isoformat()}
+        first = told.earliest()
+        if key == "q_ended" and answers.get("q_when"):
+            # The case cannot end before it started: "2023" after "November 2023" starts
+            # in November.
+            first = max(first, PartialDate.from_iso(str(answers["q_when"])).earliest())
+        first_day = {**answers, key: first.isoformat()}
         if _result_signature(first_day, today) != reading:
             return key
     return None

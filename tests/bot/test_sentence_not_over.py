@@ -16,10 +16,12 @@ GUILTY, PBJ = "1", "2"
 
 
 def _answer(chat: Chat, outcome: str, done: tuple[str, ...], year: str = "2024") -> str:
-    """Possession, no other charge, `outcome` in `year`, `done` to the sentence questions,
-    Baltimore City, no open case: return what the resident reads."""
+    """Possession, no other charge, `outcome` in `year` (a recent case also ends that year),
+    `done` to the sentence questions, Baltimore City, no open case: return what the resident
+    reads."""
     chat.say("2")
-    for answer in ("1", "2", outcome, year, *done, "1"):
+    ended = (year,) if int(year) >= 2020 else ()
+    for answer in ("1", "2", outcome, year, *ended, *done, "1"):
         chat.say(answer)
     result = chat.say("2")
     assert chat.state["step"] == "result"  # no month question: the year settles it
@@ -84,7 +86,7 @@ def test_changing_the_answer_to_not_sure_takes_the_not_over_answer_back():
     c.say("hi")
     c.say("1")
     c.say("2")
-    for answer in ("1", "2", GUILTY, "2024", "no", "1"):
+    for answer in ("1", "2", GUILTY, "2024", "2024", "no", "1"):
         c.say(answer)
     c.say("BACK")  # to q_court
     c.say("BACK")  # to q_done

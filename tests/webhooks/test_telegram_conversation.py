@@ -39,6 +39,7 @@ SCRIPT = [
     ("button:3", "otros cargos"),
     ("button:2", "terminó"),
     ("button:1", "2015"),
+    ("2023", "terminó el caso"),
     ("2023", "sentencia"),
     ("button:1", "terminó"),
     ("2025", "caso"),
