@@ -444,3 +444,29 @@ def test_a_month_without_its_year_is_shown_at_its_question(page, worker):
     assert page.get_by_label("Guilty", exact=True).is_checked()
     assert page.locator("#screen-done").count() == 0
     assert [p for p in page.problems if "status of 400" not in p] == []
+
+
+def test_an_end_before_the_arrest_is_shown_at_its_question_then_screened(page, worker):
+    _sign_in(page, worker)
+    page.get_by_role("link", name="Screen by hand").click()
+    page.get_by_label("Stet", exact=True).check()
+    page.locator("#q_when_year").fill("2023")
+    page.locator("#q_when_month").select_option("6")
+    page.locator("#q_ended_year").fill("2022")
+    page.get_by_role("button", name="Screen", exact=True).click()
+    page.wait_for_selector("#q_ended-error")
+
+    assert "cannot end before it happened" in page.inner_text("#q_ended-error")
+    assert page.locator("#q_ended_year").get_attribute("aria-invalid") == "true"
+    assert page.locator("#q_ended_year").input_value() == "2022"
+    assert page.locator("#q_when_month").input_value() == "6"
+    assert page.locator("#screen-done").count() == 0
+
+    page.locator("#q_ended_year").fill("2024")
+    page.locator("#q_ended_month").select_option("1")
+    page.get_by_role("button", name="Screen", exact=True).click()
+    page.wait_for_selector("#screen-done")
+
+    assert page.locator("#q_ended-error").count() == 0
+    assert page.locator("#q_ended_month").input_value() == "1"
+    assert [p for p in page.problems if "status of 400" not in p] == []

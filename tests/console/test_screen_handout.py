@@ -31,8 +31,9 @@ def test_the_by_hand_form_asks_the_residents_questions_with_labels(worker_client
 
     for question in ("q_charge", "q_other", "q_outcome", "q_done", "q_court", "q_open"):
         assert f'name="{question}"' in page
-    assert page.count("<legend>") == 8
+    assert page.count("<legend>") == 9
     assert 'for="q_when_year"' in page
+    assert 'for="q_ended_year"' in page
     assert 'value="not_sure" checked' in page
 
 
@@ -287,7 +288,7 @@ def test_a_when_answer_is_screened_as_the_bot_reads_it(
     assert _bot_result(**{question: answer})["verdict"]["summary"] in _text(response)
 
 
-@pytest.mark.parametrize("question", ["q_when", "q_done_when"])
+@pytest.mark.parametrize("question", ["q_when", "q_ended", "q_done_when"])
 @pytest.mark.parametrize(
     ("year", "month", "says"),
     [
@@ -339,7 +340,7 @@ def test_a_when_answer_that_cannot_be_read_is_refused_at_its_field_answers_kept(
     _kept_other_answers(response)
 
 
-@pytest.mark.parametrize("question", ["q_when", "q_done_when"])
+@pytest.mark.parametrize("question", ["q_when", "q_ended", "q_done_when"])
 def test_a_when_answer_still_to_come_is_refused(worker_client, post_form, question):
     from webhooks.console.screening import today
 
@@ -388,7 +389,7 @@ def _broken_body(client, question: str, raw: bytes) -> bytes:
     return body + b"&" + question.encode() + b"_year=" + raw
 
 
-@pytest.mark.parametrize("question", ["q_when", "q_done_when"])
+@pytest.mark.parametrize("question", ["q_when", "q_ended", "q_done_when"])
 @pytest.mark.parametrize("raw", [b"%FF%FE2015", b"20%C3%2815", b"%E9t%E9"])
 def test_a_when_answer_in_broken_text_is_refused_at_its_field(worker_client, question, raw):
     """Bytes that are not UTF-8, percent-encoded as a browser sends them from a form."""
@@ -414,3 +415,115 @@ def test_a_body_of_raw_non_utf8_bytes_is_refused_without_a_crash(worker_client):
     assert response.status_code == 403
     assert "This form has expired" in _text(response)
     assert not _screened(response)
+
+
+# --- when the case ended: its own date for a recent case (law file section 0) -------------
+
+#: A stet in January 2024 for paraphernalia charged in June 2023: the petition opens three
+#: years after the stet, on 2027-01-31 (law file P5), not three years after the arrest.
+RECENT = {
+    "q_charge": "paraphernalia",
+    "q_other": "no",
+    "q_outcome": "stet",
+    "q_when_year": "2023",
+    "q_when_month": "6",
+    "q_ended_year": "2024",
+    "q_ended_month": "1",
+    "q_court": "baltimore_city",
+    "q_open": "no",
+}
+
+
+FIXED_TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture
+def fixed_today(monkeypatch):
+    """The console reads the clock (webhooks.console.screening.today); these dates need a
+    fixed one, the day the example was written."""
+    from webhooks.console import home, screening
+
+    monkeypatch.setattr(screening, "today", lambda: FIXED_TODAY)
+    monkeypatch.setattr(home, "today", lambda: FIXED_TODAY)
+
+
+@pytest.mark.usefixtures("fixed_today")
+def test_a_recent_case_waits_from_the_day_it_ended(worker_client, post_form):
+    expected = screen_answers({**_recent_answers(), "q_ended": "2024-01"}).to_json("en")
+    one_date = screen_answers({**_recent_answers(), "q_ended": "2023-06"}).to_json("en")
+
+    page = _text(post_form(worker_client, "/console/screen", RECENT))
+
+    assert expected["verdict"]["status"] == "wait"
+    assert one_date["verdict"]["status"] == "act_now"  # what the single date used to say
+    assert expected["verdict"]["summary"] in page
+    assert "status-wait" in page
+    assert "2027-01-31" in page
+
+
+def _recent_answers() -> dict[str, str | None]:
+    return {
+        "q_charge": "paraphernalia",
+        "q_other": "no",
+        "q_outcome": "stet",
+        "q_when": "2023-06",
+        "q_court": "baltimore_city",
+        "q_open": "no",
+    }
+
+
+def test_a_recent_case_with_no_end_date_needs_review_not_a_guess(worker_client, post_form):
+    data = {**RECENT, "q_ended_year": "", "q_ended_month": ""}
+
+    page = _text(post_form(worker_client, "/console/screen", data))
+
+    assert _screened_text(page)
+    assert "status-needs_review" in page
+
+
+def _screened_text(page: str) -> bool:
+    return "Screened from what the client said" in page
+
+
+def test_an_old_case_screens_as_before_without_an_end_date(worker_client, post_form):
+    response = post_form(worker_client, "/console/screen", ANSWERS)  # 2015, no end date
+
+    assert _bot_result()["verdict"]["summary"] in _text(response)
+
+
+def test_an_end_before_the_arrest_is_refused_at_its_field_answers_kept(worker_client, post_form):
+    data = {**RECENT, "q_ended_year": "2023", "q_ended_month": "2"}
+
+    response = post_form(worker_client, "/console/screen", data)
+
+    page = _text(response)
+    assert response.status_code == 400
+    assert not _screened(response)
+    error = re.search(r'<p class="field-error" id="q_ended-error">([^<]*)</p>', page)
+    assert error, "no message at the field"
+    assert "cannot end before it happened" in error.group(1)
+    assert page.count('class="field-error"') == 1
+    assert 'aria-describedby="q_ended-error"' in response.get_data(as_text=True)
+    assert 'value="stet" checked' in response.get_data(as_text=True)
+
+
+def test_the_same_year_without_months_is_not_refused(worker_client, post_form):
+    data = {**RECENT, "q_ended_year": "2023", "q_ended_month": ""}
+
+    response = post_form(worker_client, "/console/screen", data)
+
+    assert response.status_code == 200
+    assert _screened(response)
+
+
+@pytest.mark.usefixtures("fixed_today")
+def test_the_handout_from_answers_keeps_the_end_date(worker_client, post_form):
+    screened = post_form(worker_client, "/console/screen", RECENT).get_data(as_text=True)
+    assert 'name="q_ended_year" value="2024"' in screened
+
+    page = _text(_handout(worker_client, post_form, source="answers", lang="en", **RECENT))
+    no_end = {**RECENT, "q_ended_year": "", "q_ended_month": ""}
+    unknown = _text(_handout(worker_client, post_form, source="answers", lang="en", **no_end))
+
+    assert "January 31, 2027" in page
+    assert "January 31, 2027" not in unknown

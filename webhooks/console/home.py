@@ -23,8 +23,10 @@ from knowledge.model import ScreeningResult
 from knowledge.render import format_date
 from webhooks.console import audit, drafts, pdf
 from webhooks.console.screening import (
+    ENDED_ASKED_FROM_YEAR,
     LANGS,
     InputError,
+    ended_before,
     handout_sections,
     screen_answers,
     screen_dict,
@@ -75,13 +77,14 @@ QUESTION_LABELS = {
     "q_charge": "What was the charge?",
     "q_other": "Were there other charges in the same case?",
     "q_outcome": "How did the case end?",
-    "q_when": "When did it happen?",
+    "q_when": "When was the client arrested or charged?",
+    "q_ended": "When did the case end (dropped, stet, or the judge decided)?",
     "q_done": "Is the sentence over, with any probation?",
     "q_done_when": "When did the sentence and probation end?",
     "q_court": "Where was the case?",
     "q_open": "Does the client have an open criminal case now?",
 }
-DATE_QUESTIONS = ("q_when", "q_done_when")
+DATE_QUESTIONS = ("q_when", "q_ended", "q_done_when")
 MONTHS = tuple((str(i), calendar.month_name[i]) for i in range(1, 13))
 
 
@@ -337,6 +340,8 @@ def _answers(form: MultiDict[str, str]) -> tuple[dict[str, str | None], dict[str
             errors[question] = problem
         else:
             answers[question] = iso
+    if "q_when" not in errors and ended_before(answers.get("q_when"), answers.get("q_ended")):
+        errors["q_ended"] = "The case cannot end before it happened. Check both dates."
     return answers, errors
 
 
@@ -347,6 +352,7 @@ def _screen_page(**context: Any) -> str:
         questions=QUESTIONS,
         labels=QUESTION_LABELS,
         months=MONTHS,
+        ended_from=ENDED_ASKED_FROM_YEAR,
         **context,
     )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.outcome import answers_input
+from bot.outcome import ENDED_ASKED_FROM_YEAR, answers_input, ended_before
 from knowledge.explain import ExplanationPart, explain
 from knowledge.model import ScreeningResult
 from knowledge.screening import InputError, parse_case, screen_case
@@ -21,7 +21,16 @@ from knowledge.texts import LANGS, render
 
 BALTIMORE = ZoneInfo("America/New_York")
 
-__all__ = ["LANGS", "InputError", "handout_sections", "screen_answers", "screen_dict", "today"]
+__all__ = [
+    "ENDED_ASKED_FROM_YEAR",
+    "LANGS",
+    "InputError",
+    "ended_before",
+    "handout_sections",
+    "screen_answers",
+    "screen_dict",
+    "today",
+]
 
 
 def today() -> dt.date:
