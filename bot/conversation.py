@@ -649,6 +649,11 @@ def _on_date_question(state: State, inbound: Inbound, ctx: Context) -> Transitio
     ):
         started = PartialDate.from_iso(str(state.answers["q_when"])).year
         return _miss(state, "chat.miss.ended_early", year=str(started))
+    if state.step == "q_done_when" and outcome.sentence_ends_before_the_case(
+        {**state.answers, "q_done_when": when.iso()}
+    ):
+        ended = PartialDate.from_iso(str(outcome.case_end_as_told(state.answers))).year
+        return _miss(state, "chat.miss.sentence_early", year=str(ended))
     return _answer(state, state.step, when.iso(), ctx)
 
 

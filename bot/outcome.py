@@ -122,6 +122,18 @@ def ends_before_it_happened(answers: Mapping[str, Any]) -> bool:
     return ended_before(str(happened) if happened else None, str(ended) if ended else None)
 
 
+def case_end_as_told(answers: Mapping[str, Any]) -> str | None:
+    """When the case ended, as answered: ``q_ended`` for a recent case, else ``q_when``."""
+    told = answers.get("q_ended") if asks_when_ended(answers) else answers.get("q_when")
+    return str(told) if told else None
+
+
+def sentence_ends_before_the_case(answers: Mapping[str, Any]) -> bool:
+    """True when the sentence, as told, surely ended before the case that gave it ended."""
+    done = answers.get("q_done_when")
+    return ended_before(case_end_as_told(answers), str(done) if done else None)
+
+
 def _disposition_date(answers: Mapping[str, Any], disposition: str) -> str | None:
     """When the case ended: its own answer for a recent case ("not sure" stays unknown),
     the offense's answer for an older one (the one date asked before there were two)."""

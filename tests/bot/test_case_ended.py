@@ -261,3 +261,33 @@ def test_the_team_sees_when_the_end_is_not_known(chat):
 
     (handoff,) = chat.store.handoffs
     assert "- Case ended: not sure" in handoff["summary"]
+
+
+def test_a_sentence_that_ends_before_its_case_ended_is_refused_and_asked_again(chat):
+    _to_when(chat, GUILTY)
+    chat.say("6/2023")
+    chat.say("3/2024")  # the case ended
+    chat.say("1" if chat.lang == "en" else "si")  # the sentence is over
+    assert chat.state["step"] == "q_done_when"
+
+    refused = chat.say("2023")
+
+    assert refused == chat.text("chat.miss.sentence_early", year="2024")
+    assert chat.state["step"] == "q_done_when"
+    assert "q_done_when" not in chat.state["answers"]
+    chat.say("2025")
+    assert chat.state["answers"]["q_done_when"] == "2025"
+    assert chat.state["step"] == "q_court"
+
+
+def test_an_older_case_checks_the_sentence_against_its_one_date(chat):
+    _to_when(chat, GUILTY)
+    chat.say("2015")  # not recent: no "when did it end", the one date stands for both
+    assert chat.state["step"] == "q_done"
+    chat.say("1" if chat.lang == "en" else "si")
+
+    refused = chat.say("2014")
+
+    assert refused == chat.text("chat.miss.sentence_early", year="2015")
+    chat.say("2015")  # the same year may be both
+    assert chat.state["step"] == "q_court"

@@ -272,7 +272,8 @@ def _bot_result(**dates: str | None) -> dict[str, object]:
 @pytest.mark.parametrize("question", ["q_when", "q_done_when"])
 @pytest.mark.parametrize(
     ("year", "month", "answer"),
-    [("", "", None), ("2014", "", "2014"), ("2014", "11", "2014-11"), (" 2014 ", "07", "2014-07")],
+    # 2016: the year the sentence of ANSWERS ended, so either date keeps the order of events
+    [("", "", None), ("2016", "", "2016"), ("2016", "11", "2016-11"), (" 2016 ", "07", "2016-07")],
     ids=["not-sure", "year-only", "year-and-month", "padded"],
 )
 def test_a_when_answer_is_screened_as_the_bot_reads_it(
@@ -505,6 +506,30 @@ def test_an_end_before_the_arrest_is_refused_at_its_field_answers_kept(worker_cl
     assert page.count('class="field-error"') == 1
     assert 'aria-describedby="q_ended-error"' in response.get_data(as_text=True)
     assert 'value="stet" checked' in response.get_data(as_text=True)
+
+
+def test_a_sentence_ending_before_the_case_ended_is_refused_at_its_field(worker_client, post_form):
+    data = {
+        **RECENT,
+        "q_outcome": "guilty",
+        "q_done": "yes",
+        "q_done_when_year": "2023",
+        "q_done_when_month": "12",
+    }
+
+    response = post_form(worker_client, "/console/screen", data)
+
+    page = _text(response)
+    assert response.status_code == 400
+    assert not _screened(response)
+    error = re.search(r'<p class="field-error" id="q_done_when-error">([^<]*)</p>', page)
+    assert error, "no message at the field"
+    assert "cannot end before" in error.group(1)
+    assert page.count('class="field-error"') == 1
+    assert 'value="guilty" checked' in response.get_data(as_text=True)
+    data["q_done_when_year"] = "2024"
+    data["q_done_when_month"] = "1"  # the month the case ended: accepted
+    assert post_form(worker_client, "/console/screen", data).status_code == 200
 
 
 def test_the_same_year_without_months_is_not_refused(worker_client, post_form):

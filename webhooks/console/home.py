@@ -342,6 +342,13 @@ def _answers(form: MultiDict[str, str]) -> tuple[dict[str, str | None], dict[str
             answers[question] = iso
     if "q_when" not in errors and ended_before(answers.get("q_when"), answers.get("q_ended")):
         errors["q_ended"] = "The case cannot end before it happened. Check both dates."
+    case_end = answers.get("q_ended") or answers.get("q_when")
+    if not errors.keys() & {"q_when", "q_ended", "q_done_when"} and ended_before(
+        case_end, answers.get("q_done_when")
+    ):
+        errors["q_done_when"] = (
+            "A sentence starts when the case ends, so it cannot end before. Check both dates."
+        )
     return answers, errors
 
 
