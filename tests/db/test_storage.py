@@ -220,8 +220,8 @@ def test_reminder_keeps_the_encrypted_address_and_delete_erases_every_trace(reco
 
 def test_reminder_opt_in_through_the_conversation(records):
     person = Person(records)
-    for line in ["hi", "1", "2", "2", "2", "1", "2022", "yes", "2025", "1", "no"]:
-        person.say(line)  # with intent to distribute, guilty in 2022, sentence over in 2025
+    for line in ["hi", "1", "2", "2", "2", "1", "2022", "2022", "yes", "2025", "1", "no"]:
+        person.say(line)  # intent to distribute: charged and guilty in 2022, sentence over in 2025
     assert person.row().state["result"]["reminder"] is not None
 
     person.say("2")
