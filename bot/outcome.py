@@ -291,7 +291,9 @@ def _program_replies(programs: Iterable[ProgramStatus]) -> list[Reply]:
 
 
 #: Sections of ``knowledge.explain`` shown with the result; the rest wait for "more detail".
-RESULT_SECTIONS = frozenset({"summary", "done", "now", "later", "review", "help", "citations"})
+RESULT_SECTIONS = frozenset(
+    {"summary", "done", "coming", "now", "later", "review", "help", "citations"}
+)
 
 
 def result_replies(

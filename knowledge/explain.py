@@ -21,7 +21,14 @@ class ExplanationPart:
     text: str
 
 
-_ORDER = ("done", "now", "later", "review")
+_ORDER = ("done", "coming", "now", "later", "review")
+
+
+def _still_to_come(p: PathwayResult, as_of: dt.date) -> bool:
+    """An automatic route whose date has not come yet: it will happen, it has not."""
+    return p.eligible_on is not None and p.eligible_on > as_of
+
+
 _SECTION_OF = {
     "automatic": "done",
     "already_done": "done",
@@ -70,6 +77,8 @@ def explain(result: ScreeningResult, lang: str, *, self_reported: bool) -> list[
     grouped: dict[str, list[PathwayResult]] = {s: [] for s in _ORDER}
     for p in result.pathways:
         section = _SECTION_OF.get(p.status)
+        if section == "done" and p.status == "automatic" and _still_to_come(p, result.as_of):
+            section = "coming"  # "done so far" would say it already happened
         if section:
             grouped[section].append(p)
     seen_steps: set[Note] = set()

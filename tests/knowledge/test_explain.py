@@ -121,3 +121,42 @@ def test_unsure_automatic_cannabis_clearing_sends_to_a_lawyer_not_to_do_nothing(
     assert free_lawyer in review
     ask_court = {"en": "you can ask the District Court", "es": "puede pedir en el Tribunal"}[lang]
     assert ask_court not in review
+
+
+def _sections(parts: list) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    found: dict[str, list[str]] = {}
+    for part in parts:
+        found.setdefault(part.section, []).append(part.key)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_clearing_still_to_come_is_not_listed_as_done(lang: str) -> None:
+    # Dismissed 2024-01-31: the court clears it by itself on 2027-01-31 (P2, 3 years).
+    result = _result(
+        charges=[
+            {
+                "description": "THEFT LESS THAN $100.00",
+                "offense_date": "2023-06-01",
+                "disposition": "DISMISSED",
+                "disposition_date": "2024-01-31",
+            }
+        ]
+    )
+
+    parts = explain(result, lang, self_reported=False)  # type: ignore[arg-type]
+
+    sections = _sections(parts)
+    assert "done" not in sections
+    assert sections["coming"][0] == "explain.heading.coming"
+    assert "explain.done.automatic" in sections["coming"]
+    coming = _text([p for p in parts if p.section == "coming"])
+    assert ("January 31, 2027" if lang == "en" else "31 de enero de 2027") in coming
+
+
+def test_clearing_whose_date_has_passed_is_listed_as_done() -> None:
+    parts = explain(_result(), "en", self_reported=False)  # type: ignore[arg-type]
+
+    sections = _sections(parts)
+    assert "explain.done.automatic" in sections["done"]  # P1, due 2024-07-01
+    assert "coming" not in sections
