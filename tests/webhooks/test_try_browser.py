@@ -110,7 +110,9 @@ def test_a_message_typed_while_a_reply_is_on_its_way_is_sent_not_lost(held_page)
 
     page.wait_for_selector(".from-you .bubble", timeout=5_000)
     assert page.locator(".from-you .bubble").inner_text() == "menu"
-    page.wait_for_function("document.querySelectorAll('.from-bot').length >= 2")
+    # The second answer arrives (a locator wait: wait_for_function's polling evaluates a
+    # string, which the page's CSP, without 'unsafe-eval', refuses whenever it must poll).
+    page.locator(".from-bot").nth(1).wait_for(timeout=10_000)
 
 
 def test_a_browser_that_refuses_cookies_is_told_so_instead_of_starting_over(page):
