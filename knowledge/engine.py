@@ -615,6 +615,18 @@ def _sentence_help(acc: _Acc) -> None:
         acc.steps.append(_STEP_SENTENCE_HELP)
 
 
+def _sentence_running(acc: _Acc, case: _Case, c: Charge, reason: Note, later: Note) -> None:
+    """A wait that starts when a sentence the person says is not over ends (P6, P11): no date
+    yet; a conviction since the case still needs a lawyer's check (``later``)."""
+    acc.wait_undated(reason)
+    _sentence_help(acc)
+    since = _later_since(case.later, c.disposition_date)
+    if since is None:
+        acc.unknown.append(_R_LATER_UNKNOWN if case.later is None else _R_DISPOSITION_DATE_UNKNOWN)
+    elif since:
+        acc.unknown.append(later)
+
+
 def _later_since(later: tuple[dt.date, ...] | None, start: dt.date | None) -> bool | None:
     """Whether a later conviction came after `start` (None: we cannot tell)."""
     if later is None:
@@ -672,15 +684,13 @@ def petition_listed_conviction(case: _Case) -> PathwayResult:
         if c.sentence_completed_on is None:
             if c.sentence_not_over:
                 # The wait runs from the end of the sentence (S3, S8, 9.4): not begun yet.
-                acc.wait_undated(note("reason.p6.sentence_not_over", years=str(wait)))
-                _sentence_help(acc)
-                since = _later_since(case.later, c.disposition_date)
-                if since is None:
-                    acc.unknown.append(
-                        _R_LATER_UNKNOWN if case.later is None else _R_DISPOSITION_DATE_UNKNOWN
-                    )
-                elif since:
-                    acc.unknown.append(_N("reason.p6.later_conviction"))
+                _sentence_running(
+                    acc,
+                    case,
+                    c,
+                    note("reason.p6.sentence_not_over", years=str(wait)),
+                    _N("reason.p6.later_conviction"),
+                )
             else:
                 acc.unknown.append(_R_SENTENCE_UNKNOWN)
             continue
@@ -845,15 +855,9 @@ def shielding(case: _Case) -> PathwayResult:
         if c.sentence_completed_on is None:
             if c.sentence_not_over:
                 # Shielding opens 3 years after the sentence (S31): not begun yet.
-                acc.wait_undated(_R_SHIELD_NOT_OVER)
-                _sentence_help(acc)
-                since = _later_since(case.later, c.disposition_date)
-                if since is None:
-                    acc.unknown.append(
-                        _R_LATER_UNKNOWN if case.later is None else _R_DISPOSITION_DATE_UNKNOWN
-                    )
-                elif since:
-                    acc.unknown.append(_N("reason.shield.later_conviction"))
+                _sentence_running(
+                    acc, case, c, _R_SHIELD_NOT_OVER, _N("reason.shield.later_conviction")
+                )
             else:
                 acc.unknown.append(_R_SENTENCE_UNKNOWN)
             continue
