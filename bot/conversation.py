@@ -666,6 +666,10 @@ def _show_result(state: State, built: outcome.Built) -> Transition:
         "case_ref": built.case_ref,
         "self_reported": built.self_reported,
     }
+    if built.self_reported:
+        # The dates behind this result, kept with it: a second round of questions replaces
+        # the answers, and a handoff asked during it must still describe this result.
+        stored["told"] = [reply_to_json(r) for r in _told_dates(state.answers)]
     moved = _goto(replace(state, result=stored), "result")
     return _say(moved, *built.summary, *prompt(moved))
 
@@ -763,7 +767,12 @@ def _summary(state: State) -> tuple[Reply, ...]:
         lines.append(Reply("chat.summary.case", {"case_number": str(result["case_ref"])}))
     elif result.get("self_reported"):
         lines.append(Reply("chat.summary.self"))
-        lines.extend(_told_dates(state.answers))
+        told = result.get("told")
+        # A result stored before its dates were kept with it: the answers are still its own
+        # unless a new round of questions has begun.
+        lines.extend(
+            (reply_from_json(r) for r in told) if told is not None else _told_dates(state.answers)
+        )
     verdict = result.get("verdict")
     if verdict:
         lines.append(Reply(f"chat.summary.verdict.{verdict}"))

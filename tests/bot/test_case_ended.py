@@ -250,6 +250,31 @@ def test_the_team_sees_both_dates_in_the_handoff_summary(chat):
     assert "- Arrested or charged: June 2023\n- Case ended: January 2024" in handoff["summary"]
 
 
+def test_a_handoff_during_a_second_round_describes_the_result_it_shares(chat):
+    """The summary pairs the last result with the dates behind it, not with the answers of a
+    new round of questions left halfway (it used to say "stet June 2023" was "May 2021")."""
+    _to_when(chat, STET)
+    chat.say("6/2023")
+    chat.say("1/2024")
+    _finish(chat)
+    chat.say("menu")
+    chat.say("2")  # answer the questions again
+    for answer in (PARAPHERNALIA, ONLY_THIS, DROPPED):
+        chat.say(answer)
+    chat.say("5/2021")
+    assert chat.state["answers"]["q_when"] == "2021-05"
+
+    chat.say("menu")
+    ask = chat.say("4")  # talk to a person
+
+    new_date = Reply("chat.summary.happened.month", {"month_key": "chat.month.m5", "year": "2021"})
+    assert reply_text(new_date, chat.lang) not in ask
+    chat.say("yes" if chat.lang == "en" else "sí")
+    (handoff,) = chat.store.handoffs
+    assert "- Arrested or charged: June 2023\n- Case ended: January 2024" in handoff["summary"]
+    assert "2021" not in handoff["summary"]
+
+
 def test_the_team_sees_when_the_end_is_not_known(chat):
     _to_when(chat, STET)
     chat.say("6/2023")
