@@ -155,14 +155,39 @@ def render_reply(reply: Reply, channel: Channel, lang: str) -> OutboundMessage:
     return OutboundMessage(text, buttons)
 
 
-def render(replies: Iterable[Reply], channel: Channel, lang: str) -> list[OutboundMessage]:
-    """Render replies for one channel, joining short ones so people get fewer messages."""
-    limit = SMS_JOIN_LIMIT if channel == "sms" else TELEGRAM_JOIN_LIMIT
-    messages: list[OutboundMessage] = []
+#: Section headings of a result ("Free help:"): each stays in the message of the line under it.
+HEADING_PREFIX = "explain.heading."
+
+
+def _with_headings(
+    replies: Iterable[Reply], channel: Channel, lang: str
+) -> Iterable[OutboundMessage]:
+    """Each reply as a message, a heading joined to the reply that follows it.
+
+    Joined greedily, a heading could end one SMS and its first line begin the next ("What a
+    lawyer should check:" alone at the bottom of a text).
+    """
+    heading: str | None = None
     for reply in replies:
         message = render_reply(reply, channel, lang)
         if not message.text:
             continue
+        if reply.key.startswith(HEADING_PREFIX) and not message.buttons:
+            heading = message.text if heading is None else f"{heading}\n\n{message.text}"
+            continue
+        if heading is not None:
+            message = OutboundMessage(f"{heading}\n\n{message.text}", message.buttons)
+            heading = None
+        yield message
+    if heading is not None:
+        yield OutboundMessage(heading)
+
+
+def render(replies: Iterable[Reply], channel: Channel, lang: str) -> list[OutboundMessage]:
+    """Render replies for one channel, joining short ones so people get fewer messages."""
+    limit = SMS_JOIN_LIMIT if channel == "sms" else TELEGRAM_JOIN_LIMIT
+    messages: list[OutboundMessage] = []
+    for message in _with_headings(replies, channel, lang):
         if messages and not messages[-1].buttons:
             joined = f"{messages[-1].text}\n\n{message.text}"
             fits = (

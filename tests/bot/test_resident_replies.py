@@ -6,6 +6,7 @@ import pytest
 
 from bot.conversation import QUESTIONS
 from bot.parsing import parse_option
+from bot.render import to_gsm7
 from knowledge.texts import LANGS, load_catalog
 from tests.bot.conftest import DOB, Chat
 
@@ -314,3 +315,29 @@ def test_asking_how_to_clear_a_record_is_not_taken_for_stop(text):
     reply = c.say(text)
 
     assert c.text("chat.stop_hint.sms") not in reply
+
+
+# ---- a result's section heading stays with its first line ----------------------------------
+
+
+def _headings(lang: str) -> set[str]:
+    catalog = load_catalog(lang)
+    texts = {v.strip() for k, v in catalog.items() if k.startswith("explain.heading.")}
+    return texts | {to_gsm7(t) for t in texts}
+
+
+def test_no_message_ends_with_a_section_heading(chat):
+    """Packed greedily, "What a lawyer should check:" ended one SMS and its first item began
+    the next; each heading now opens the message that holds its first line."""
+    chat.say("1")  # check a case number
+    chat.say("0B01234567")
+    chat.say(DOB.isoformat())
+    result = chat.send("3").messages  # an open case now: not sure
+    detail = chat.send("1").messages  # more detail
+    headings = _headings(chat.lang)
+    assert any(h in m.text for m in detail for h in headings)  # the detail has sections
+
+    for message in (*result, *detail):
+        last_paragraph = message.text.rstrip().split("\n\n")[-1]
+
+        assert last_paragraph not in headings, message.text
