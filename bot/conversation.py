@@ -108,6 +108,21 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "having marijuana",
                 "tener marihuana",
             ),
+            # What people call it: "weed", "I had weed on me", "mota". Read only when no
+            # other answer's words are there ("marijuana to sell", "a weed pipe").
+            loose_words=(
+                "marijuana",
+                "marihuana",
+                "mariguana",
+                "cannabis",
+                "weed",
+                "pot",
+                "mota",
+                "hierba",
+                "yerba",
+                "blunt",
+                "joint",
+            ),
         ),  # fmt: skip
         Option(
             "pwid",
@@ -129,12 +144,31 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "para vender",
                 "tenerla para vender",
                 "tener marihuana para vender",
+                "sell",
+                "sold",
+                "dealing",
+                "vendia",
+                "vendiendo",
             ),
         ),  # fmt: skip
         # Not "para": in Spanish it is "for" ("para vender", "para fumar").
         Option(
-            "paraphernalia", ("paraphernalia", "parafernalia", "pipe", "pipes", "pipa", "pipas")
-        ),
+            "paraphernalia",
+            (
+                "paraphernalia",
+                "parafernalia",
+                "pipe",
+                "pipes",
+                "pipa",
+                "pipas",
+                "papers",
+                "rolling papers",
+                "papel",
+                "papeles",
+                "bong",
+                "grinder",
+            ),
+        ),  # fmt: skip
         Option("other", ("something else", "other", "otro", "otra", "otra cosa", "algo mas")),
         Option("not_sure", ()),
     ),

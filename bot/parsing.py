@@ -200,6 +200,9 @@ class Option:
 
     value: str
     words: tuple[str, ...] = ()
+    #: Everyday words read only when no option's ``words`` are in the message: "weed" means
+    #: possession, but "selling weed" and "a weed pipe" mean the answers their other words say.
+    loose_words: tuple[str, ...] = ()
 
 
 def parse_option(text: str, options: Sequence[Option]) -> str | None:
@@ -213,15 +216,15 @@ def parse_option(text: str, options: Sequence[Option]) -> str | None:
     for option in options:
         if folded in option.words:
             return option.value
-    # Containment, longest phrase first, so "not guilty" wins over "guilty".
-    phrases = sorted(
-        ((word, option.value) for option in options for word in option.words),
-        key=lambda pair: -len(pair[0]),
-    )
     padded = f" {folded} "
-    for word, value in phrases:
-        if f" {word} " in padded:
-            return value
+    for vocabulary in (
+        [(word, option.value) for option in options for word in option.words],
+        [(word, option.value) for option in options for word in option.loose_words],
+    ):
+        # Containment, longest phrase first, so "not guilty" wins over "guilty".
+        for word, value in sorted(vocabulary, key=lambda pair: -len(pair[0])):
+            if f" {word} " in padded:
+                return value
     return None
 
 
@@ -279,6 +282,26 @@ _DATE_FILLERS = frozenset(
         "was",
         "fue",
         "was",
+        # A year inside a short sentence: "I think it was 2015 maybe", "creo que fue en 2015".
+        "i",
+        "im",
+        "think",
+        "guess",
+        "believe",
+        "probably",
+        "pretty",
+        "sure",
+        "roughly",
+        "they",
+        "got",
+        "me",
+        "creo",
+        "que",
+        "pienso",
+        "yo",
+        "probablemente",
+        "seguro",
+        "lo",
     ]
 )
 _ORDINAL = re.compile(r"^(\d{1,2})(st|nd|rd|th|o|a)?$")
