@@ -35,6 +35,7 @@ from bot.parsing import (
     is_not_sure,
     lang_from_hint,
     looks_spanish,
+    mentions_probation,
     parse_command,
     parse_date,
     parse_full_date,
@@ -211,7 +212,52 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
         Option("open", ("open", "still open", "pending", "abierto", "pendiente", "sigue abierto")),
         Option("not_sure", ()),
     ),
-    "q_done": YES_NO_UNSURE,
+    # "Is your sentence over, with any probation?" answered in words: "still on probation",
+    # "I finished it", "not yet". The longer phrase wins: "not over" before "over".
+    "q_done": (
+        Option(
+            "yes",
+            (
+                "yes",
+                "si",
+                "done",
+                "over",
+                "finished",
+                "complete",
+                "completed",
+                "all done",
+                "its over",
+                "termine",
+                "terminado",
+                "termino",
+                "ya termino",
+                "cumplido",
+                "cumpli",
+            ),
+        ),
+        Option(
+            "no",
+            (
+                "no",
+                "not yet",
+                "still",
+                "on probation",
+                "still on probation",
+                "not over",
+                "not done",
+                "not finished",
+                "todavia",
+                "todavia no",
+                "aun no",
+                "sigo",
+                "en libertad a prueba",
+                "no ha terminado",
+                "no termino",
+                "no termine",
+            ),
+        ),
+        Option("not_sure", ()),
+    ),
     "q_court": (
         Option("baltimore_city", ("baltimore city", "city", "ciudad", "ciudad de baltimore")),
         Option("baltimore_county", ("baltimore county", "county", "condado de baltimore")),
@@ -661,12 +707,15 @@ def _on_question(state: State, inbound: Inbound, ctx: Context) -> Transition:
     if is_not_sure(inbound.text):
         return _answer(state, step, "not_sure", ctx)
     value = parse_option(inbound.text, options)
-    if value is None and options is YES_NO_UNSURE:
+    if value is None and {o.value for o in options} == {"yes", "no", "not_sure"}:
         yes_no = parse_yes_no(inbound.text)
         value = None if yes_no is None else ("yes" if yes_no else "no")
     if value is None:
         if is_greeting(inbound.text):
             return _say(state, *prompt(state))
+        if step == "q_outcome" and mentions_probation(inbound.text):
+            # "I got probation": with a guilty finding, or PBJ? Most people cannot tell.
+            return _miss(state, "chat.miss.probation")
         return _miss(state, "chat.miss.number", max=str(len(options)))
     return _answer(state, step, value, ctx)
 

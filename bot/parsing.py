@@ -228,6 +228,16 @@ def parse_option(text: str, options: Sequence[Option]) -> str | None:
     return None
 
 
+#: Probation named without saying whether it came with a guilty finding or before judgment.
+_PROBATION_WORDS = frozenset(("probation", "probatoria", "probatorio", "condicional"))
+
+
+def mentions_probation(text: str) -> bool:
+    """True for "I got probation", "me dieron probatoria": an answer that fits both "guilty"
+    (with probation) and "probation before judgment"."""
+    return any_in(tokens(text), _PROBATION_WORDS)
+
+
 # ---- dates -------------------------------------------------------------------------------
 
 MONTHS: dict[str, int] = {}

@@ -140,3 +140,57 @@ def test_no_sms_of_a_result_ends_with_a_heading(lang, answers):
     assert c.state["step"] == "result"
     assert shown
     assert [m for m in messages if m.rstrip().endswith(tuple(headings))] == []
+
+
+# ---- "probation": guilty or PBJ? ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("en", "I got probation"), ("en", "probation"), ("es", "me dieron probatoria")],
+)
+def test_probation_is_explained_not_refused_and_not_guessed(lang, text):
+    """ "I got probation" fits a guilty finding and a PBJ; most people do not know which."""
+    c = _at_the_charge_question(lang)
+    c.say("1")
+    c.say("2")
+
+    reply = c.say(text)
+
+    assert c.state["step"] == "q_outcome"
+    assert "q_outcome" not in c.state["answers"]
+    assert reply == c.text("chat.miss.probation")
+
+
+def test_after_the_probation_explanation_pbj_is_one_number_away():
+    c = _at_the_charge_question()
+    c.say("1")
+    c.say("2")
+    c.say("I got probation")
+
+    c.say("2")
+
+    assert c.state["answers"]["q_outcome"] == "pbj"
+    assert c.state["step"] == "q_when"
+
+
+# ---- "Is your sentence over?" in words -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("still on probation", "no"), ("not yet", "no"), ("no, still on probation", "no"),
+        ("its not over", "no"), ("todavía no", "no"),
+        ("I finished it", "yes"), ("yes its over", "yes"), ("done", "yes"), ("ya terminé", "yes"),
+    ],
+)  # fmt: skip
+def test_whether_the_sentence_is_over_can_be_told_in_words(text, expected):
+    c = _at_the_charge_question()
+    for answer in ("1", "2", "1", "2015"):
+        c.say(answer)
+
+    c.say(text)
+
+    assert c.state["answers"]["q_done"] == expected
+    assert c.state["step"] == ("q_done_when" if expected == "yes" else "q_court")
