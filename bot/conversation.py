@@ -691,7 +691,12 @@ def _on_month(state: State, inbound: Inbound, ctx: Context) -> Transition:
     cleared = state.with_pending(month_for=None)
     if is_not_sure(inbound.text):
         return _finish_questions(cleared, ctx, month_asked=True)
-    when = parse_date(inbound.text) or parse_date(f"{inbound.text} {year}")
+    number = parse_number(inbound.text, 12)  # "3" on a keypad: the month, March
+    when = (
+        PartialDate(year, number)
+        if number is not None
+        else parse_date(inbound.text) or parse_date(f"{inbound.text} {year}")
+    )
     if when is None or when.year != year or when.earliest() > ctx.today:
         return _miss(state, "chat.miss.month", year=str(year))
     answers = {**state.answers, key: when.iso()}

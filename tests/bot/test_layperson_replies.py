@@ -194,3 +194,39 @@ def test_whether_the_sentence_is_over_can_be_told_in_words(text, expected):
 
     assert c.state["answers"]["q_done"] == expected
     assert c.state["step"] == ("q_done_when" if expected == "yes" else "q_court")
+
+
+# ---- the month as a bare number -----------------------------------------------------------
+
+
+def _asked_the_month_of_2023() -> Chat:
+    """Possession only, guilty, charged in 2023 (the state cleared cases charged before July
+    2023), sentence over in 2024, Baltimore City, no open case."""
+    c = _at_the_charge_question()
+    for answer in ("1", "2", "1", "2023", "2023", "1", "2024", "1", "2"):
+        c.say(answer)
+    return c
+
+
+@pytest.mark.parametrize(
+    ("typed", "month", "cleared"), [("3", "2023-03", True), ("11", "2023-11", False)]
+)
+def test_the_month_typed_as_a_number_is_read(typed, month, cleared):
+    """The question says "like 3/2023 or March": on a keypad, "3" is what people send."""
+    c = _asked_the_month_of_2023()
+    assert c.state["step"] == "q_month"
+
+    result = c.say(typed)
+
+    assert c.state["answers"]["q_when"] == month
+    assert c.state["step"] == "result"
+    assert ("July 1, 2024" in result) is cleared
+
+
+def test_a_number_that_is_no_month_is_asked_again():
+    c = _asked_the_month_of_2023()
+
+    again = c.say("13")
+
+    assert c.state["step"] == "q_month"
+    assert again == c.text("chat.miss.month", year="2023")
