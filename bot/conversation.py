@@ -162,10 +162,9 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "pipes",
                 "pipa",
                 "pipas",
-                "papers",
+                # Never "papers" or "papeles" alone: "I don't have my court papers".
                 "rolling papers",
-                "papel",
-                "papeles",
+                "papel de fumar",
                 "bong",
                 "grinder",
             ),
@@ -184,7 +183,7 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
                 "probation before judgement",
                 "libertad condicional antes del fallo",
                 "probatoria antes del fallo",
-                "libertad a prueba",
+                # Not "libertad a prueba" alone: like "probation", it may follow a guilty finding.
                 "libertad a prueba antes del fallo",
             ),
         ),  # fmt: skip

@@ -229,7 +229,7 @@ def parse_option(text: str, options: Sequence[Option]) -> str | None:
 
 
 #: Probation named without saying whether it came with a guilty finding or before judgment.
-_PROBATION_WORDS = frozenset(("probation", "probatoria", "probatorio", "condicional"))
+_PROBATION_WORDS = frozenset(("probation", "probatoria", "probatorio", "condicional", "prueba"))
 
 
 def mentions_probation(text: str) -> bool:

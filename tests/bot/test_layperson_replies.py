@@ -42,6 +42,16 @@ def test_the_charge_told_in_everyday_words_is_understood(text, expected):
     assert c.state["answers"]["q_charge"] == expected
 
 
+@pytest.mark.parametrize("text", ["I don't have my court papers", "no tengo los papeles"])
+def test_court_papers_are_not_read_as_paraphernalia(text):
+    c = _at_the_charge_question()
+
+    c.say(text)
+
+    assert c.state["step"] == "q_charge"
+    assert "q_charge" not in c.state["answers"]
+
+
 def test_someone_who_says_weed_is_not_sent_back_to_the_menu():
     """Three answers the bot did not understand send a person back to the menu: "weed", said
     three ways, did that before."""
@@ -147,7 +157,12 @@ def test_no_sms_of_a_result_ends_with_a_heading(lang, answers):
 
 @pytest.mark.parametrize(
     ("lang", "text"),
-    [("en", "I got probation"), ("en", "probation"), ("es", "me dieron probatoria")],
+    [
+        ("en", "I got probation"),
+        ("en", "probation"),
+        ("es", "me dieron probatoria"),
+        ("es", "me dieron libertad a prueba"),
+    ],
 )
 def test_probation_is_explained_not_refused_and_not_guessed(lang, text):
     """ "I got probation" fits a guilty finding and a PBJ; most people do not know which."""
