@@ -305,8 +305,8 @@ QUESTIONS: dict[str, tuple[Option, ...]] = {
     "q_open": YES_NO_UNSURE,
 }
 
-#: The question path, in order. ``q_ended``, ``q_done`` and ``q_done_when`` are skipped when
-#: they do not apply (``q_ended``: see ``outcome.asks_when_ended``).
+#: The question path, in order. ``q_ended``, ``q_done``, ``q_done_when`` and ``q_open`` are
+#: skipped when they do not apply (``q_ended``: see ``outcome.asks_when_ended``).
 QUESTION_ORDER = ("q_charge", "q_other", "q_outcome", "q_when", "q_ended", "q_done",
                   "q_done_when", "q_court", "q_open")  # fmt: skip
 
@@ -631,6 +631,8 @@ def _next_question(state: State, after: str) -> str | None:
             continue
         if step == "q_done_when" and answers.get("q_done") != "yes":
             continue
+        if step == "q_open" and answers.get("q_outcome") == "open":
+            continue  # they just said this case is open; the answer would change nothing
         return step
     return None
 

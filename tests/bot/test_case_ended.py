@@ -316,3 +316,18 @@ def test_an_older_case_checks_the_sentence_against_its_one_date(chat):
     assert refused == chat.text("chat.miss.sentence_early", year="2015")
     chat.say("2015")  # the same year may be both
     assert chat.state["step"] == "q_court"
+
+
+def test_a_case_still_open_is_not_followed_by_do_you_have_an_open_case(chat):
+    """Someone who just said their case is still open was asked "Do you have an open criminal
+    case now?", whose answer changed nothing in the result."""
+    chat.say("2")
+    for answer in (PARAPHERNALIA, ONLY_THIS, "6"):  # 6: still open
+        chat.say(answer)
+    chat.say("2021")
+
+    result = chat.say(BALTIMORE_CITY)
+
+    assert chat.state["step"] == "result"
+    assert chat.text("chat.q_open") not in result
+    assert chat.text("reason.case_open") in result
