@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 
 from knowledge.model import Note, ScreeningResult
 from knowledge.texts import load_catalog
@@ -35,7 +36,16 @@ def court_name(county: str | None, court: str | None, lang: str) -> str:
     if not county or county in ("federal", "other_state"):
         return catalog["court.unknown"]
     kind = court if court in ("district", "circuit", "juvenile") else "either"
-    return catalog[f"court.{kind}"].format(county=county)
+    return catalog[f"court.{kind}"].format(county=county_name(county, catalog))
+
+
+def county_name(county: str, catalog: Mapping[str, str]) -> str:
+    """A county as the catalog's language says it ("Baltimore City": "la Ciudad de Baltimore");
+    a name of another shape is kept as it is."""
+    for suffix, key in ((" City", "county.city"), (" County", "county.county")):
+        if county.endswith(suffix) and len(county) > len(suffix):
+            return catalog[key].format(name=county.removesuffix(suffix))
+    return county
 
 
 def render_note(n: Note, lang: str, context: dict[str, str]) -> str:

@@ -341,3 +341,20 @@ def test_no_message_ends_with_a_section_heading(chat):
         last_paragraph = message.text.rstrip().split("\n\n")[-1]
 
         assert last_paragraph not in headings, message.text
+
+
+# ---- the court's place in Spanish -----------------------------------------------------------
+
+
+def test_a_spanish_result_names_the_court_of_la_ciudad_de_baltimore_in_spanish():
+    """It said "el tribunal de Baltimore City" in the middle of a Spanish sentence."""
+    c = Chat(channel="telegram")
+    c.say("hi")
+    c.say("2")  # español
+    c.say("1")  # check a case number
+    c.say("0B01234567")
+    c.say(DOB.isoformat())
+    result = c.say("3")  # an open case now: not sure
+
+    assert "el Tribunal de Distrito de Maryland para la Ciudad de Baltimore" in result
+    assert "Baltimore City" not in result

@@ -60,7 +60,7 @@ def test_spanish_explanation_uses_spanish_dates_and_words() -> None:
     text = _text(explain(_result(), "es", self_reported=False))  # type: ignore[arg-type]
 
     assert "17 de junio de 2024" in text
-    assert "Tribunal de Distrito de Maryland para Baltimore City" in text
+    assert "Tribunal de Distrito de Maryland para la Ciudad de Baltimore" in text
 
 
 def test_a_later_date_is_given_in_words() -> None:
