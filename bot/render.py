@@ -157,17 +157,19 @@ def render_reply(reply: Reply, channel: Channel, lang: str) -> OutboundMessage:
 
 #: Section headings of a result ("Free help:"): each stays in the message of the line under it.
 HEADING_PREFIX = "explain.heading."
+#: A pathway's reason and next steps: each stays in the message of the line it explains.
+NOTE_PREFIXES = ("reason.", "step.")
 
 
-def _with_headings(
-    replies: Iterable[Reply], channel: Channel, lang: str
-) -> Iterable[OutboundMessage]:
-    """Each reply as a message, a heading joined to the reply that follows it.
+def _units(replies: Iterable[Reply], channel: Channel, lang: str) -> Iterable[OutboundMessage]:
+    """Each reply as a message, joined to what must be read with it: a heading to the line
+    under it, a reason or a step to the line it explains.
 
-    Joined greedily, a heading could end one SMS and its first line begin the next ("What a
-    lawyer should check:" alone at the bottom of a text).
+    Joined greedily, "What a lawyer should check:" could end one SMS and its first line begin
+    the next, or a reason arrive in another text than the route it is about.
     """
     heading: str | None = None
+    unit: OutboundMessage | None = None
     for reply in replies:
         message = render_reply(reply, channel, lang)
         if not message.text:
@@ -175,10 +177,18 @@ def _with_headings(
         if reply.key.startswith(HEADING_PREFIX) and not message.buttons:
             heading = message.text if heading is None else f"{heading}\n\n{message.text}"
             continue
+        attached = reply.key.startswith(NOTE_PREFIXES) and heading is None
+        if attached and unit is not None and not unit.buttons:
+            unit = OutboundMessage(f"{unit.text}\n\n{message.text}", message.buttons)
+            continue
+        if unit is not None:
+            yield unit
         if heading is not None:
             message = OutboundMessage(f"{heading}\n\n{message.text}", message.buttons)
             heading = None
-        yield message
+        unit = message
+    if unit is not None:
+        yield unit
     if heading is not None:
         yield OutboundMessage(heading)
 
@@ -187,7 +197,7 @@ def render(replies: Iterable[Reply], channel: Channel, lang: str) -> list[Outbou
     """Render replies for one channel, joining short ones so people get fewer messages."""
     limit = SMS_JOIN_LIMIT if channel == "sms" else TELEGRAM_JOIN_LIMIT
     messages: list[OutboundMessage] = []
-    for message in _with_headings(replies, channel, lang):
+    for message in _units(replies, channel, lang):
         if messages and not messages[-1].buttons:
             joined = f"{messages[-1].text}\n\n{message.text}"
             fits = (

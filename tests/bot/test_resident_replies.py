@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.conversation import QUESTIONS
 from bot.parsing import parse_option
-from bot.render import to_gsm7
+from bot.render import render, reply_text, to_gsm7
+from bot.state import reply_from_json
 from knowledge.texts import LANGS, load_catalog
 from tests.bot.conftest import DOB, Chat
 
@@ -358,3 +361,25 @@ def test_a_spanish_result_names_the_court_of_la_ciudad_de_baltimore_in_spanish()
 
     assert "el Tribunal de Distrito de Maryland para la Ciudad de Baltimore" in result
     assert "Baltimore City" not in result
+
+
+def test_a_reason_arrives_in_the_same_message_as_the_route_it_explains(chat):
+    """Joined greedily, "This route needs only one conviction in your life" came in the text
+    after the route it was about."""
+    chat.say("1")  # check a case number
+    chat.say("0B01234567")
+    chat.say(DOB.isoformat())
+    chat.say("3")  # an open case now: not sure
+    replies = [reply_from_json(r) for r in chat.state["result"]["summary"]]
+    messages = [m.text for m in render(replies, chat.channel, chat.lang)]
+    pairs = [
+        (reply_text(item, chat.lang), reply_text(note, chat.lang))
+        for item, note in itertools.pairwise(replies)
+        if note.key.startswith(("reason.", "step.")) and item.key.startswith("explain.")
+    ]
+    assert pairs  # the result has routes with reasons
+    if chat.channel == "sms":
+        pairs = [(to_gsm7(item), to_gsm7(note)) for item, note in pairs]
+
+    for item, note in pairs:
+        assert any(item in m and note in m for m in messages), (item, note)
