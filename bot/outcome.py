@@ -296,16 +296,43 @@ RESULT_SECTIONS = frozenset(
 )
 
 
+def _review_in_brief(review: list[Reply]) -> list[Reply]:
+    """The review section as its heading and each reason once, without the routes.
+
+    When the whole answer is "a lawyer should check", every route carried its reason, often
+    the same one ("We do not know how a charge ended." four times): someone who was not sure
+    of anything got nine texts before the phone numbers. The full list waits for "more
+    detail".
+    """
+    brief: list[Reply] = []
+    for reply in review:
+        is_heading_or_reason = reply.key.startswith(("explain.heading.", "reason."))
+        if is_heading_or_reason and reply not in brief:
+            brief.append(reply)
+    return brief
+
+
 def result_replies(
     result: ScreeningResult, lang: str, *, self_reported: bool
 ) -> tuple[tuple[Reply, ...], tuple[Reply, ...]]:
     """The replies of a result, and those of its "more detail" (built by knowledge.explain)."""
     court = court_name(result.county, result.court, lang)
+    in_brief = result.verdict.status == "needs_review"
     summary: list[Reply] = []
+    review: list[Reply] = []
     detail: list[Reply] = []
     for part in explain(result, lang, self_reported=self_reported):
         reply = Reply(part.key, {"court": court, **dict(part.params)})
-        (summary if part.section in RESULT_SECTIONS else detail).append(reply)
+        if in_brief and part.section == "review":
+            review.append(reply)
+        else:
+            (summary if part.section in RESULT_SECTIONS else detail).append(reply)
+    if review:
+        # The section's place: after the routes, before the free help.
+        at = next((i for i, r in enumerate(summary) if r.key == "explain.heading.help"), None)
+        at = len(summary) if at is None else at
+        summary[at:at] = _review_in_brief(review)
+        detail[0:0] = review
     return tuple(summary), tuple(detail)
 
 

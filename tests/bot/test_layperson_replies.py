@@ -245,3 +245,27 @@ def test_a_number_that_is_no_month_is_asked_again():
 
     assert c.state["step"] == "q_month"
     assert again == c.text("chat.miss.month", year="2023")
+
+
+# ---- not sure of anything: the answer in brief, the list under "more detail" ----------------
+
+
+def test_someone_not_sure_of_anything_gets_each_reason_once_and_the_routes_on_request():
+    """Every route carried its own "a lawyer should check" and reason: nine texts, the same
+    reason four times, before the free help. The result now names each unknown once; the
+    routes wait for "more detail"."""
+    c = _at_the_charge_question()
+    result = ""
+    while c.state["step"] != "result":
+        result = c.say("not sure")
+    unknown_outcome = c.text("reason.disposition_unknown")
+    a_route = c.text("explain.review", what=c.text("pathway.petition_cannabis_possession"))
+
+    assert c.state["result"]["verdict"] == "needs_review"
+    assert result.count(unknown_outcome) == 1
+    assert c.text("help.court_help_center") in result
+    assert a_route not in result
+
+    detail = c.say("1")  # more detail
+
+    assert a_route in detail
