@@ -604,6 +604,8 @@ def _on_not_found(state: State, inbound: Inbound, ctx: Context) -> Transition:
             Option("retry", ("retry", "try again", "again", "otra vez", "another", "otro")),
         ),
     )
+    if choice is None and is_not_sure(inbound.text):
+        choice = "questions"  # "I don't know" (the number): the questions need none
     if choice == "questions":
         return _start_questions(state)
     if choice == "retry":

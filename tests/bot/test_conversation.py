@@ -155,6 +155,18 @@ def test_an_unknown_case_offers_the_questions_instead(chat):
     assert chat.text("chat.q_charge") in chat.say("1")
 
 
+def test_not_sure_after_a_case_is_not_found_starts_the_questions(chat):
+    """ "I don't know" (what else to try) used to be "reply with a number"."""
+    chat.say("1")
+    chat.say("0B99999999")
+    chat.say("skip")
+
+    reply = chat.say("not sure" if chat.lang == "en" else "no sé")
+
+    assert chat.state["step"] == "q_charge"
+    assert chat.text("chat.q_charge") in reply
+
+
 def test_a_record_without_date_of_birth_is_found_even_when_skipped(chat):
     chat.say("1")
     chat.say("0B07654321")
