@@ -108,12 +108,31 @@ def verify_signature() -> None:
         abort(403)
 
 
+#: Twilio's error codes are five digits; a larger number does not fit the stored column.
+MAX_ERROR_CODE = 2**31 - 1
+
+
 def _field(name: str, *, limit: int = 64) -> str:
+    """One of Twilio's short fields (ids, numbers, statuses), refused when it could not be one:
+    too long, or holding a control character (PostgreSQL refuses NUL in text, so a NUL in a
+    stored id would be a 500, which Twilio retries)."""
     value = request.form.get(name, "")
     if len(value) > limit:
         note(outcome="bad_request")
         abort(400, description=f"{name} is too long.")
+    if not value.isprintable():
+        note(outcome="bad_request")
+        abort(400, description=f"{name} holds characters Twilio never sends.")
     return value
+
+
+def error_code_of(raw: str) -> int | None:
+    """Twilio's ``ErrorCode`` as a number, or None when it is not one we can store
+    (``"²"`` passes ``str.isdigit`` but not ``int``)."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    code = int(raw)
+    return code if code <= MAX_ERROR_CODE else None
 
 
 @bp.post("/sms/twilio")
@@ -206,8 +225,7 @@ def delivery_status() -> Response:
         note(sender=recipient)
     session = db_session()
     with writer_turn(session):
-        code = int(error_code) if error_code.isdigit() else None
-        _store_status(session, message_sid, status, code)
+        _store_status(session, message_sid, status, error_code_of(error_code))
         if recipient is not None:
             set_opt_out(session, "sms", recipient, opted_out=True, source="error_21610")
         session.commit()

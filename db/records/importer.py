@@ -868,11 +868,27 @@ def _recognise_file(
     if first is None:
         return None, RowError(str(path), 1, "file is empty")
     if first.fields is None:
-        return None, RowError(str(path), first.line, f"header unusable: {first.problem}")
+        problem = first.problem
+        if _starts_as_utf16(path):
+            problem = "the file is UTF-16 text (Excel's Unicode Text); save it as CSV UTF-8"
+        return None, RowError(str(path), first.line, f"header unusable: {problem}")
     try:
         return recognise(first.fields, path, fmt=fmt, program=program), None
     except UnknownFormat as error:
         return None, RowError(str(path), first.line, str(error))
+
+
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _starts_as_utf16(path: Path) -> bool:
+    """A UTF-16 byte-order mark: the file is readable text, only in an encoding we do not
+    import, so the report says how to save it rather than "not UTF-8"."""
+    try:
+        with path.open("rb") as stream:
+            return stream.read(2) in _UTF16_MARKS
+    except OSError:
+        return False
 
 
 def _engine_of(target: Engine | sessionmaker[Session]) -> Engine:

@@ -275,8 +275,9 @@ def test_after_sign_in_the_browser_goes_back_only_inside_the_console(
         ("a" * 10_000 + "@x.example", PASSWORD),
         ("worker@clinic.example", "p" * 100_000),
         ("<script>alert(1)</script>", "x"),
+        ("worker@clinic.example\x00", PASSWORD),
     ],
-    ids=["empty", "huge-email", "huge-password", "markup"],
+    ids=["empty", "huge-email", "huge-password", "markup", "nul-in-email"],
 )
 def test_bad_sign_in_input_gets_a_plain_refusal(app, worker, email, password):
     client = app.test_client()
@@ -284,6 +285,7 @@ def test_bad_sign_in_input_gets_a_plain_refusal(app, worker, email, password):
     response = login(client, email, password)
 
     assert response.status_code == 401
+    assert LOGIN_FAILED in response.get_data(as_text=True)
     assert "<script>alert" not in response.get_data(as_text=True)
 
 

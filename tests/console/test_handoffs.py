@@ -127,6 +127,40 @@ def test_notes_must_be_present_and_short(worker_client, handoff, note, code):
     assert _post(worker_client, f"/console/handoffs/{handoff}/note", note=note).status_code == code
 
 
+@pytest.mark.parametrize(
+    "note", ["Called\x00back", "bad \ufffd byte", "esc \x1b[31m red"], ids=["nul", "fffd", "esc"]
+)
+def test_a_note_with_characters_that_cannot_be_stored_is_refused_and_kept(
+    app, worker_client, handoff, note
+):
+    """PostgreSQL refuses a NUL in text (the note was a 500 and lost); the worker is told
+    why, and the note stays in its box to fix."""
+    _post(worker_client, f"/console/handoffs/{handoff}/claim")
+
+    response = _post(worker_client, f"/console/handoffs/{handoff}/note", note=note)
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "The note has characters that cannot be stored" in page
+    assert note.split()[0][:4] in page
+    assert _row(app, handoff).notes is None
+
+
+def test_a_note_sent_twice_is_stored_once_and_a_new_note_is_added(app, worker_client, handoff):
+    """A double click or a form the browser sends again is the same note, not a second one."""
+    base = f"/console/handoffs/{handoff}"
+    _post(worker_client, f"{base}/claim")
+
+    first = _post(worker_client, f"{base}/note", note="Left a voicemail.")
+    again = _post(worker_client, f"{base}/note", note="Left a voicemail.")
+    other = _post(worker_client, f"{base}/note", note="Called back.")
+
+    notes = _row(app, handoff).notes
+    assert (first.status_code, again.status_code, other.status_code) == (302, 302, 302)
+    assert notes.count("Left a voicemail.") == 1
+    assert notes.count("Called back.") == 1
+
+
 def test_unclaimed_requests_cannot_be_noted_or_closed(worker_client, handoff):
     assert _post(worker_client, f"/console/handoffs/{handoff}/note", note="x").status_code == 403
     assert _post(worker_client, f"/console/handoffs/{handoff}/close").status_code == 403

@@ -69,6 +69,7 @@ def test_users_create_without_a_password_prints_a_one_time_link_once(cli_env, ap
         (["--email", "x@clinic.example", "--role", "boss"], None, 2),
         (["--email", "not-an-email"], None, 1),
         (["--email", ""], None, 1),
+        (["--email", "x\x00@clinic.example"], None, 1),
         (["--email", "x@clinic.example", "--password-stdin"], "short\n", 1),
         (["--email", "x@clinic.example", "--password-stdin"], "", 2),
         (["--email", "x@clinic.example", "--password-stdin"], b"\xff\xfe\xfa" * 8, 2),
@@ -78,6 +79,7 @@ def test_users_create_without_a_password_prints_a_one_time_link_once(cli_env, ap
         "bad-role",
         "bad-email",
         "empty-email",
+        "nul-in-email",
         "short-password",
         "no-password",
         "not-utf8",
@@ -88,6 +90,7 @@ def test_users_create_refuses_bad_input_clearly(cli_env, args, stdin, code):
     result = CliRunner().invoke(cli, ["users", "create", *args], input=stdin)
 
     assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     assert _users(cli_env) == []
 
@@ -117,6 +120,13 @@ def test_users_list_and_reset(cli_env, app):
     assert reset.exit_code == 0
     assert reset.output.startswith("https://rc.example/console/setup/")
     assert missing.exit_code == 1
+
+
+def test_users_reset_of_an_email_with_a_nul_says_no_account(cli_env):
+    result = CliRunner().invoke(cli, ["users", "reset", "--email", "a\x00@clinic.example"])
+
+    assert result.exit_code == 1
+    assert result.output == "Error: no account with that email\n"
 
 
 # --- the admin's users page ---------------------------------------------------------------
@@ -159,14 +169,18 @@ def test_admin_adds_a_user_and_sees_the_one_time_link(app, admin_client, post_fo
         ("admin@clinic.example", "worker"),
         ("z@clinic.example", "root"),
         ("<b>x</b>@clinic.example", "worker"),
+        ("new\x00@clinic.example", "worker"),
+        ("new@clinic.example\x7f", "worker"),
     ],
-    ids=["empty", "not-email", "duplicate", "bad-role", "markup"],
+    ids=["empty", "not-email", "duplicate", "bad-role", "markup", "nul", "delete-char"],
 )
-def test_admin_user_form_rejects_bad_input(admin_client, post_form, email, role):
+def test_admin_user_form_rejects_bad_input(app, admin_client, post_form, email, role):
     response = post_form(admin_client, "/console/admin/users", {"email": email, "role": role})
 
     assert response.status_code == 400
     assert "<b>x</b>" not in response.get_data(as_text=True)
+    with app.extensions["recordcheck.sessions"]() as session:
+        assert [u.email for u in _users(session)] == ["admin@clinic.example"]
 
 
 def test_admin_unlocks_changes_role_and_resets(app, admin_client, worker, post_form):

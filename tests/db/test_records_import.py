@@ -521,6 +521,28 @@ def test_a_byte_order_mark_and_windows_line_endings_are_accepted(engine, db_sess
     assert (report.cases_added, report.error_count) == (1, 0)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_file_saved_as_utf16_is_reported_with_how_to_save_it(
+    engine, db_session, tmp_path, encoding
+):
+    """Excel's "Unicode Text" is UTF-16: the report says how to save the file, not only
+    that its header is not UTF-8."""
+    path = tmp_path / "excel.csv"
+    text = ",".join(RECORDCHECK_COLUMNS) + "\r\n" + ",".join(_row().values()) + "\r\n"
+    path.write_bytes(("\ufeff" + text).encode(encoding))
+
+    report = import_paths(engine, [path])
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (
+            1,
+            "header unusable: the file is UTF-16 text (Excel's Unicode Text); "
+            "save it as CSV UTF-8",
+        )
+    ]
+    assert report.cases_added == 0
+
+
 def test_duplicate_rows_within_a_file_are_reported_when_they_disagree(
     engine, db_session, tmp_path
 ):

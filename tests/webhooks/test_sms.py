@@ -345,6 +345,55 @@ def test_bytes_that_are_not_utf8_never_crash(channel_client, engine):
     assert _count(engine, Conversation) == 0
 
 
+def test_a_nul_in_a_signed_body_is_dropped_and_the_message_answered(channel_client, engine):
+    response = post_sms(channel_client, sms_form("h\x00i"))
+
+    assert response.status_code == 200
+    assert "RecordCheck" in twiml_messages(response.data)[0]
+    assert _version(engine) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("MessageSid", "SM\x00" + "1" * 32), ("From", "+1410\x005550123")],
+    ids=["nul-in-id", "nul-in-number"],
+)
+def test_a_signed_id_or_number_with_a_control_character_is_a_clear_400(
+    channel_client, engine, field, value
+):
+    """PostgreSQL refuses a NUL in text: stored as a message id it was a 500, which Twilio
+    retries for hours; now the request is refused once, with a reason."""
+    form = sms_form("hi")
+    form[field] = value
+    if field == "MessageSid":
+        form["SmsSid"] = value
+
+    response = post_sms(channel_client, form)
+
+    assert response.status_code == 400
+    assert response.json["error"]["description"] == f"{field} holds characters Twilio never sends."
+    assert _count(engine, ProcessedMessage) == 0
+
+
+def test_a_field_sent_twice_is_read_once_and_answered_once(channel_client, engine):
+    """A form may repeat a field; the signature covers both values and the first is the
+    message (the second is never applied as a second message)."""
+    from twilio.request_validator import RequestValidator
+    from werkzeug.datastructures import MultiDict
+
+    form = MultiDict([*sms_form("hi").items(), ("Body", "STOP")])
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + "/sms/twilio", form)
+
+    response = channel_client.post(
+        "/sms/twilio", data=form, headers={"X-Twilio-Signature": signature}
+    )
+
+    assert response.status_code == 200
+    assert "RecordCheck" in twiml_messages(response.data)[0]
+    assert _opted_out(engine) is None
+    assert _count(engine, ProcessedMessage) == 1
+
+
 def test_signed_text_with_emoji_and_accents_is_answered_in_gsm7(channel_client):
     response = post_sms(channel_client, sms_form("hola 👋 ¿qué tal?"))
 
@@ -585,6 +634,30 @@ def test_forged_or_malformed_status_callbacks_are_refused(channel_client, engine
     assert forged.status_code == 403
     assert unknown.status_code == 400
     assert no_sid.status_code == 400
+    assert _count(engine, DeliveryStatus) == 0
+
+
+@pytest.mark.parametrize(
+    "error_code", ["\u00b2", "9999999999"], ids=["superscript-digit", "too-big-for-the-column"]
+)
+def test_an_error_code_that_is_no_storable_number_still_stores_the_status(
+    channel_client, engine, error_code
+):
+    """A superscript two passes ``str.isdigit`` but not ``int`` (a 500), and ten nines
+    overflow the PostgreSQL integer column (a 500): the status matters, and it is kept."""
+    sid = message_sid()
+
+    response = _status(channel_client, sid, "undelivered", ErrorCode=error_code)
+
+    assert response.status_code == 204
+    assert _stored_status(engine, sid) == ("undelivered", None)
+
+
+def test_a_status_callback_with_a_nul_in_its_id_is_a_clear_400(channel_client, engine):
+    response = _status(channel_client, "SM\x00" + "1" * 32, "delivered")
+
+    assert response.status_code == 400
+    assert "never sends" in response.json["error"]["description"]
     assert _count(engine, DeliveryStatus) == 0
 
 

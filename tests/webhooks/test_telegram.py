@@ -412,6 +412,37 @@ def test_malformed_updates_are_a_clear_400(channel_client, engine, body, content
     assert _count(engine, Conversation) == 0
 
 
+@pytest.mark.parametrize(
+    "text", ["\u0000", "0B0\ud8000001", "\udfff"], ids=["nul", "surrogate-inside", "surrogate"]
+)
+def test_a_nul_or_a_lone_surrogate_in_a_text_is_answered_not_crashed(channel_client, engine, text):
+    """JSON may carry a NUL or half of a surrogate pair (``\\ud800``); Python reads both
+    into the text. The person gets the question again, never a 500 that Telegram retries."""
+    post_update(channel_client, tg_message_update("/start"))
+    post_update(channel_client, tg_message_update("1"))
+
+    response = post_update(channel_client, tg_message_update(text))
+
+    assert response.status_code == 200
+    assert response.get_json()["chat_id"] == CHAT
+    assert "case number" in response.get_json()["text"]
+    assert _count(engine, ProcessedMessage) == 3
+
+
+def test_an_update_after_a_utf8_byte_order_mark_is_read(channel_client):
+    body = b"\xef\xbb\xbf" + json.dumps(tg_message_update("/start")).encode()
+
+    response = channel_client.post(
+        "/telegram/webhook",
+        data=body,
+        content_type="application/json",
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+    )
+
+    assert response.status_code == 200
+    assert "RecordCheck" in response.get_json()["text"]
+
+
 def test_an_oversized_update_is_413(channel_client):
     response = post_update(channel_client, tg_message_update("x" * (1024 * 1024)))
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -78,6 +79,34 @@ def test_a_resent_message_is_answered_again_but_applied_once(channel_client, eng
 
     assert again == first
     assert _count(engine, ProcessedMessage) == 2
+
+
+def test_the_same_message_id_from_another_browser_is_answered_as_its_own(channel_app, engine):
+    """Message ids come from the page; another browser sending one (by chance or on purpose)
+    gets its own answer, never the stored reply of this browser's conversation."""
+    mine, theirs = channel_app.test_client(), channel_app.test_client()
+    _say(mine, "hi")
+    _say(theirs, "hi")
+    message_id = uuid.uuid4().hex
+
+    first = _say(mine, "1", message_id=message_id).get_json()
+    other = _say(theirs, "3", message_id=message_id).get_json()
+
+    assert "case number" in first["messages"][-1]["text"]
+    assert other != first
+    assert _count(engine, ProcessedMessage) == 4
+
+
+@pytest.mark.parametrize("text", ["hi \ud800", "\u0000"], ids=["lone-surrogate", "nul"])
+def test_a_lone_surrogate_or_a_nul_in_the_text_is_answered(channel_client, text):
+    response = channel_client.post(
+        "/try/message",
+        data=json.dumps({"text": text, "id": uuid.uuid4().hex, "lang": "en"}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert "RecordCheck" in response.get_json()["messages"][0]["text"]
 
 
 def test_the_browser_id_is_kept_only_as_a_hash(channel_client, engine):

@@ -33,7 +33,10 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 MAX_EMAIL_LENGTH = 254
 
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+#: A run of characters an address part may hold: no blanks, no markup or list marks, and no
+#: control characters (PostgreSQL refuses a NUL in text, which made a sign-in a 500).
+_ADDRESS_PART = r"[^@\s<>\"',;\x00-\x1f\x7f]+"
+_EMAIL = re.compile(rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$")
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs the same time as a wrong
 # password and response times do not reveal which accounts exist. Immutable once computed.

@@ -40,6 +40,13 @@ VIEWS = {
 }
 MAX_NOTE = 2000
 MAX_NOTES_TOTAL = 20_000
+NOTE_STAMP = "%Y-%m-%d %H:%M UTC"
+#: The same note by the same person within this long is the same form sent twice.
+NOTE_RESENT_WITHIN = dt.timedelta(minutes=2)
+NOTE_BAD_TEXT = (
+    "The note has characters that cannot be stored (a control character or broken text, as "
+    "after pasting from some programs). Retype those parts and save again."
+)
 #: An answer goes out as SMS too: 1,000 characters is three messages of three segments.
 MAX_ANSWER = 1000
 PAGE_SIZE = 100
@@ -84,12 +91,37 @@ def answer_problem(text: str) -> str | None:
         return words("answer.empty")
     if len(text) > MAX_ANSWER:
         return words("answer.too_long", max=MAX_ANSWER, length=len(text))
-    for ch in text:
-        if ch == "\ufffd" or (
-            unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS
-        ):
-            return words("answer.bad_text")
+    if has_broken_text(text):
+        return words("answer.bad_text")
     return None
+
+
+def has_broken_text(text: str) -> bool:
+    """True when text holds a control character other than a line end or tab, a surrogate, or
+    U+FFFD (what a form's broken UTF-8 decodes to): nothing a person typed on purpose, and
+    PostgreSQL refuses to store a NUL at all."""
+    return any(
+        ch == "\ufffd"
+        or (unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS)
+        for ch in text
+    )
+
+
+def is_resent_note(notes: str | None, email: str, text: str, now: dt.datetime) -> bool:
+    """True when the last note is this text, by this person, from moments ago: a double
+    click or a form the browser sent again, which must not store the note twice."""
+    if not notes:
+        return False
+    last = notes.rsplit("\n\n[", 1)[-1].removeprefix("[")
+    head, separator, body = last.partition("] ")
+    stamp, _, author = head.partition(", ")
+    if not separator or author != email or body != text:
+        return False
+    try:
+        written = dt.datetime.strptime(stamp, NOTE_STAMP).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return False
+    return now - written < NOTE_RESENT_WITHIN
 
 
 def _me() -> str:
@@ -239,7 +271,12 @@ def note(handoff_id: int) -> BaseResponse | tuple[str, int]:
         return _detail_page(
             row, 400, error=f"Notes can be at most {MAX_NOTE} characters.", note_draft=text
         )
-    stamp = utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    if has_broken_text(text):
+        return _detail_page(row, 400, error=NOTE_BAD_TEXT, note_draft=text)
+    now = utcnow()
+    if is_resent_note(row.notes, current_user().email, text, now):
+        return redirect(url_for("console.handoffs.detail", handoff_id=row.id))
+    stamp = now.strftime(NOTE_STAMP)
     entry = f"[{stamp}, {current_user().email}] {text}"
     combined = f"{row.notes}\n\n{entry}" if row.notes else entry
     if len(combined) > MAX_NOTES_TOTAL:
