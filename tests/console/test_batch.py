@@ -322,13 +322,37 @@ def test_no_file_and_a_bad_date_are_refused(worker_client):
     assert 'value="someday"' in page
 
 
+def test_a_list_larger_than_one_megabyte_is_screened(worker_client):
+    """The page takes lists up to 16 MB; the sign-in check read the form first under the
+    app's 1 MB limit, and refused any larger list as "too large"."""
+    rows = [f"0B0{i:07d},{'Client with a long name ' * 250}" for i in range(200)]
+    data = ("case_number,name\n" + "\n".join(rows) + "\n").encode()
+    assert len(data) > 1024 * 1024
+
+    response = _upload(worker_client, data)
+
+    assert response.status_code == 302, response.status_code
+    results = _results(worker_client, response.headers["Location"])
+    assert len(results) == 200
+    assert {r["status"] for r in results} == {"not_found_or_unverified"}
+
+
 def test_too_big_an_upload_is_refused_before_it_is_read(worker_client):
-    data = b"case_number\n" + b"0B07777777\n" * (batch_engine.MAX_UPLOAD_BYTES // 11 + 10)
+    data = b"case_number\n" + b"0B07777777\n" * (batch_engine.MAX_UPLOAD_BYTES // 11 + 10_000)
 
     response = _upload(worker_client, data)
 
     assert response.status_code == 413
-    assert "too large" in response.get_data(as_text=True)
+    assert "too large for this page: it takes up to 16 MB" in response.get_data(as_text=True)
+
+
+def test_a_file_just_over_the_limit_is_refused_with_the_limit(worker_client):
+    data = b"case_number\n" + b"0B07777777\n" * (batch_engine.MAX_UPLOAD_BYTES // 11 + 10)
+
+    response = _upload(worker_client, data)
+
+    assert response.status_code == 400
+    assert "The file is larger than 16 MB." in response.get_data(as_text=True)
 
 
 def test_too_many_cases_are_refused(worker_client, monkeypatch):

@@ -78,10 +78,18 @@ def _pathway_name(pathway_id: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def _too_large_message(limit: int | None) -> str:
+    """Say what fits: "too large" alone leaves the worker guessing how far to cut the file."""
+    if not limit:
+        return "That file is too large for this page."
+    megabytes = max(1, round(limit / (1024 * 1024)))
+    return f"That file is too large for this page: it takes up to {megabytes} MB."
+
+
 def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     if isinstance(error, RequestEntityTooLarge):
-        message = "That file is too large for this page."
+        message = _too_large_message(request.max_content_length)
     else:
         message = error.description or error.name
     if request.path.startswith("/console/api/"):

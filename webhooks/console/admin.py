@@ -18,7 +18,12 @@ from db.models.records import ImportRun
 from db.records.formats import PROGRAM_NAME
 from db.records.importer import import_paths
 from webhooks.console import accounts, audit, drafts
-from webhooks.console.security import admin_required, current_user, settings_of_current
+from webhooks.console.security import (
+    accepts_upload,
+    admin_required,
+    current_user,
+    settings_of_current,
+)
 from webhooks.db import db_session, session_factory
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -191,10 +196,10 @@ def _save_uploads(files: list[FileStorage], folder: Path) -> list[Path]:
 
 
 @bp.post("/imports")
+@accepts_upload(MAX_IMPORT_BYTES)
 @admin_required
 def run_import() -> tuple[str, int]:
     """Import record files or a program list with the records importer; show its report."""
-    request.max_content_length = MAX_IMPORT_BYTES
     files = [f for f in request.files.getlist("files") if f and f.filename]
     fmt = request.form.get("format", "auto")
     program = request.form.get("program", "").strip() or None

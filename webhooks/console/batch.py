@@ -18,7 +18,7 @@ from db.base import utcnow
 from db.models.console import ConsoleBatchJob
 from webhooks.console import audit, batch_engine
 from webhooks.console.screening import today
-from webhooks.console.security import current_user, settings_of_current
+from webhooks.console.security import accepts_upload, current_user, settings_of_current
 from webhooks.db import db_session, session_factory
 
 bp = Blueprint("batch", __name__, url_prefix="/batch")
@@ -79,14 +79,13 @@ def as_of_date(raw: str, default: dt.date) -> dt.date | str:
 
 
 @bp.post("/")
+@accepts_upload(batch_engine.MAX_UPLOAD_BYTES + 64 * 1024)
 def upload() -> BaseResponse | tuple[str, int]:
     """Start a job for an uploaded CSV.
 
     A refused upload shows the form again with the screening date as it was typed, so the
     next try is not screened as of today by surprise.
     """
-    # Large lists are the point here: allow more than the app's 1 MB default, but bounded.
-    request.max_content_length = batch_engine.MAX_UPLOAD_BYTES + 64 * 1024
     upload_file = request.files.get("file")
     as_of_raw = request.form.get("as_of", "")[:32]
     as_of = as_of_date(as_of_raw, today())

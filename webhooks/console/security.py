@@ -78,6 +78,30 @@ def admin_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+UPLOAD_LIMIT_ATTRIBUTE = "console_upload_limit"
+
+
+def accepts_upload(limit: int) -> Callable[[F], F]:
+    """Let a view take a request of up to ``limit`` bytes from a signed-in worker.
+
+    ``guard`` reads the form (for the CSRF token) before the view runs, so the limit is raised
+    there: set in the view, it came too late and the app's 1 MB refused every larger file.
+    """
+
+    def mark(view: F) -> F:
+        setattr(view, UPLOAD_LIMIT_ATTRIBUTE, limit)
+        return view
+
+    return mark
+
+
+def _allow_upload() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, UPLOAD_LIMIT_ATTRIBUTE, None)
+    if isinstance(limit, int):
+        request.max_content_length = limit
+
+
 def _cookie_secure() -> bool:
     return settings_of_current().is_production or request.is_secure
 
@@ -198,6 +222,7 @@ def guard() -> BaseResponse | None:
         if keeper is not None and request.method == "POST" and _same_origin():
             return make_response(drafts.sign_in_to_keep(keeper, view_args))
         abort(401, "Sign in first.")
+    _allow_upload()
     problem = csrf_problem()
     if problem == FORM_EXPIRED and keeper is not None and request.method == "POST":
         kept = drafts.keep_here(keeper, view_args, current_user().id)
