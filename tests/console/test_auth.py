@@ -349,6 +349,34 @@ def test_setup_link_lets_a_new_user_choose_a_password_once(app):
     assert login(app.test_client(), "new@clinic.example").status_code == 302
 
 
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("", "Use at least 12 characters."),
+        ("p" * 100_000, "Use at most 256 characters."),
+        (" " * 20, "The password cannot be only spaces."),
+    ],
+    ids=["empty", "huge", "blank"],
+)
+def test_a_setup_password_that_cannot_be_used_is_refused_and_the_link_still_works(
+    app, password, message
+):
+    with app.extensions["recordcheck.sessions"]() as session:
+        _user, token = accounts.create_user(session, email="new@clinic.example", role="worker")
+        session.commit()
+    client = app.test_client()
+    csrf = csrf_of(client.get(f"/console/setup/{token}").get_data(as_text=True))
+
+    refused = client.post(
+        f"/console/setup/{token}",
+        data={"password": password, "confirm": password, "csrf_token": csrf},
+    )
+
+    assert refused.status_code == 400
+    assert message in refused.get_data(as_text=True)
+    assert client.get(f"/console/setup/{token}").status_code == 200
+
+
 @pytest.mark.parametrize("token", ["nope", "x" * 500, "%00"])
 def test_unknown_or_malformed_setup_links_say_so(client, token):
     assert client.get(f"/console/setup/{token}").status_code == 404

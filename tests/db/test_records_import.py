@@ -328,6 +328,40 @@ def test_program_list_rows_naming_another_program_are_refused(engine, db_session
     ]
 
 
+def test_a_program_row_given_twice_is_one_entry_and_a_disagreeing_one_is_reported(
+    engine, db_session, tmp_path
+):
+    """A list pasted together from two exports repeats rows: the same row twice is one
+    entry; the same case with another status is reported, and the first row is kept."""
+    row = "bcsao-2019-vacatur,0B09990001,denied,2019-04-26,court denied"
+    path = tmp_path / "program.csv"
+    path.write_text(
+        "program,case_number,status,status_date,note\n"
+        f"{row}\n{row}\nbcsao-2019-vacatur,0b-0999-0001,granted,2019-05-01,\n",
+        encoding="utf-8",
+    )
+
+    report = import_paths(engine, [path])
+
+    entries = db_session.scalars(select(ProgramEntry)).all()
+    assert [(e.case_number, e.status) for e in entries] == [("0B09990001", "denied")]
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (4, "program entry differs from line 2")
+    ]
+
+
+def test_a_program_list_with_only_its_header_adds_nothing_and_says_so(
+    engine, db_session, tmp_path
+):
+    path = tmp_path / "program.csv"
+    path.write_text("program,case_number,status,status_date,note\n", encoding="utf-8")
+
+    report = import_paths(engine, [path])
+
+    assert (report.program_entries_added, report.error_count) == (0, 0)
+    assert [(f.kind, f.rows) for f in report.files] == [("program", 0)]
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 

@@ -99,6 +99,24 @@ def test_a_line_that_is_not_utf8_is_answered_and_the_chat_goes_on(run):
     assert "line 1 is not UTF-8 text" in result.stderr
 
 
+def test_empty_stdin_ends_the_chat_without_a_word_and_writes_nothing(run, engine):
+    result = run("chat", "--from", "+14105550112", input="")
+
+    assert (result.exit_code, result.stdout) == (0, "")
+    with make_session_factory(engine)() as session:
+        assert session.scalars(select(Conversation)).all() == []
+
+
+def test_a_nul_and_a_100000_character_line_are_answered_and_the_chat_goes_on(run):
+    result = run("chat", "--from", "+14105550113", input="hi\x00\n" + "x" * 100_000 + "\n1\n")
+
+    assert result.exit_code == 0, result.output
+    out = split(result.stdout)
+    assert "RecordCheck Baltimore" in out[0]
+    assert "Reply 1 for English" in out[-2]
+    assert "case number" in out[-1]
+
+
 def test_chat_refuses_an_unmigrated_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.sqlite3")
 
