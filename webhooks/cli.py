@@ -67,10 +67,18 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations to the configured database (DATABASE_URL)."""
+    from alembic.util import CommandError
+
     from db.migrate import upgrade
 
+    if not revision.strip():
+        raise click.BadParameter("name a revision, or leave the option out for head")
     settings = _settings_or_exit()
-    upgrade(settings.database_url, revision)
+    try:
+        upgrade(settings.database_url, revision)
+    except CommandError as error:
+        # An unknown or ambiguous revision: alembic's own words, without its traceback.
+        raise click.ClickException(str(error)) from error
     click.echo(f"database is at {revision}", err=True)
 
 

@@ -32,6 +32,32 @@ def test_db_upgrade_migrates_the_configured_database(tmp_path, monkeypatch):
         engine.dispose()
 
 
+@pytest.mark.parametrize(
+    ("revision", "code", "message"),
+    [
+        ("garbage", 1, "Error: Can't locate revision identified by 'garbage'"),
+        ("", 2, "name a revision, or leave the option out for head"),
+    ],
+    ids=["unknown", "empty"],
+)
+def test_db_upgrade_to_a_revision_that_does_not_exist_says_so_and_changes_nothing(
+    tmp_path, monkeypatch, revision, code, message
+):
+    url = f"sqlite:///{tmp_path}/cli.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--revision", revision])
+
+    assert result.exit_code == code
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert message in result.output
+    engine = make_engine(url)
+    try:
+        assert not is_at_head(engine)
+    finally:
+        engine.dispose()
+
+
 def test_cli_reports_a_production_misconfiguration_without_a_traceback(monkeypatch):
     monkeypatch.setenv("RECORDCHECK_ENV", "production")
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
