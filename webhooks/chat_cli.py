@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from webhooks.cli_db import migrated_engine
-from webhooks.config import ConfigError, Settings, load_settings
+from webhooks.config import MAX_RETENTION_DAYS, ConfigError, Settings, load_settings
 
 #: Dates in answers ("you can file from ...") are Baltimore dates.
 LOCAL_ZONE = ZoneInfo("America/New_York")
@@ -120,7 +120,7 @@ def chat(channel: str, lang: str | None, from_id: str) -> None:
 @click.command("purge")
 @click.option(
     "--days",
-    type=click.IntRange(1),
+    type=click.IntRange(1, MAX_RETENTION_DAYS),
     default=None,
     help="Retention in days (default: RECORDCHECK_RETENTION_DAYS, 30).",
 )

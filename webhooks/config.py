@@ -11,6 +11,8 @@ DEV_HMAC_KEY = "dev-hmac-key-not-for-production"
 DEFAULT_DATABASE_URL = "sqlite:///var/recordcheck.sqlite3"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+#: A century: longer retention cannot be subtracted from today (a date before year 1).
+MAX_RETENTION_DAYS = 36_500
 
 #: Variables that production refuses to start without (or with a development default).
 PRODUCTION_REQUIRED = (
@@ -96,8 +98,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             + ", ".join(missing)
         )
     retention_raw = _clean(env_vars.get("RECORDCHECK_RETENTION_DAYS")) or "30"
-    if not retention_raw.isdigit() or int(retention_raw) < 1:
-        raise ConfigError("RECORDCHECK_RETENTION_DAYS must be a whole number of days (1 or more)")
+    if not (
+        retention_raw.isascii()
+        and retention_raw.isdigit()
+        and 1 <= int(retention_raw) <= MAX_RETENTION_DAYS
+    ):
+        raise ConfigError(
+            "RECORDCHECK_RETENTION_DAYS must be a whole number of days "
+            f"(1 to {MAX_RETENTION_DAYS:,})"
+        )
     return Settings(
         env=env,
         database_url=normalize_database_url(

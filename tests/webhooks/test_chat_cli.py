@@ -117,6 +117,15 @@ def test_a_nul_and_a_100000_character_line_are_answered_and_the_chat_goes_on(run
     assert "case number" in out[-1]
 
 
+@pytest.mark.parametrize("days", ["0", "999999999", "1000000000000"])
+def test_purge_with_a_retention_no_calendar_holds_is_a_usage_error(run, days):
+    result = run("purge", "--days", days)
+
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "is not in the range 1<=x<=36500" in result.output
+
+
 def test_chat_refuses_an_unmigrated_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.sqlite3")
 

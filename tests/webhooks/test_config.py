@@ -89,7 +89,7 @@ def test_unknown_environment_name_is_refused_clearly(value):
         load_settings({"RECORDCHECK_ENV": value})
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "thirty", ""])
+@pytest.mark.parametrize("value", ["0", "-3", "thirty", "", "\u00b2", "999999999"])
 def test_bad_retention_is_refused_or_defaulted(value):
     if value == "":
         assert load_settings({"RECORDCHECK_RETENTION_DAYS": value}).retention_days == 30
