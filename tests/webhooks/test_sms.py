@@ -354,12 +354,17 @@ def test_a_nul_in_a_signed_body_is_dropped_and_the_message_answered(channel_clie
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [("MessageSid", "SM\x00" + "1" * 32), ("From", "+1410\x005550123")],
-    ids=["nul-in-id", "nul-in-number"],
+    ("field", "value", "description"),
+    [
+        ("MessageSid", "SM\x00" + "1" * 32, "MessageSid holds characters Twilio never sends."),
+        ("From", "+1410\x005550123", "From holds characters Twilio never sends."),
+        ("MessageSid", "SM" + "1" * 100_000, "MessageSid is too long."),
+        ("From", "+1" * 50, "From is too long."),
+    ],
+    ids=["nul-in-id", "nul-in-number", "huge-id", "long-number"],
 )
-def test_a_signed_id_or_number_with_a_control_character_is_a_clear_400(
-    channel_client, engine, field, value
+def test_a_signed_id_or_number_that_twilio_never_sends_is_a_clear_400(
+    channel_client, engine, field, value, description
 ):
     """PostgreSQL refuses a NUL in text: stored as a message id it was a 500, which Twilio
     retries for hours; now the request is refused once, with a reason."""
@@ -371,7 +376,7 @@ def test_a_signed_id_or_number_with_a_control_character_is_a_clear_400(
     response = post_sms(channel_client, form)
 
     assert response.status_code == 400
-    assert response.json["error"]["description"] == f"{field} holds characters Twilio never sends."
+    assert response.json["error"]["description"] == description
     assert _count(engine, ProcessedMessage) == 0
 
 

@@ -380,6 +380,7 @@ def test_an_answers_next_part_waits_until_the_first_has_gone_back_inline(channel
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
+        pytest.param(b"", "application/json", id="empty"),
         pytest.param(b"not json", "application/json", id="not-json"),
         pytest.param(b"[1, 2, 3]", "application/json", id="array"),
         pytest.param(b'{"message": {}}', "application/json", id="no-update-id"),
@@ -427,6 +428,17 @@ def test_a_nul_or_a_lone_surrogate_in_a_text_is_answered_not_crashed(channel_cli
     assert response.get_json()["chat_id"] == CHAT
     assert "case number" in response.get_json()["text"]
     assert _count(engine, ProcessedMessage) == 3
+
+
+def test_a_button_press_with_100000_characters_of_data_is_answered(channel_client, engine):
+    """Telegram caps callback data at 64 bytes; a forged longer one is cut, not stored."""
+    post_update(channel_client, tg_message_update("/start"))
+
+    response = post_update(channel_client, tg_callback_update("menu:1" + "9" * 100_000))
+
+    assert response.status_code == 200
+    assert response.get_json()["chat_id"] == CHAT
+    assert _count(engine, OutboxMessage, OutboxMessage.purpose == TELEGRAM_CALLBACK_ANSWER) == 1
 
 
 def test_an_update_after_a_utf8_byte_order_mark_is_read(channel_client):
