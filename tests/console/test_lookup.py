@@ -206,6 +206,16 @@ def test_search_needs_a_name_and_a_birth_date(worker_client, post_form, data):
     assert post_form(worker_client, "/console/search", data).status_code == 400
 
 
+@pytest.mark.parametrize("name", ["Maria\x00 Johnson", "Mar\ufffda Johnson"], ids=["nul", "fffd"])
+def test_a_search_name_in_broken_text_never_crashes(worker_client, post_form, name):
+    response = post_form(
+        worker_client, "/console/search", {"name": name, "search_date_of_birth": "1980-05-06"}
+    )
+
+    assert response.status_code in (200, 400)
+    assert "Something went wrong" not in response.get_data(as_text=True)
+
+
 def test_lookup_and_search_need_the_csrf_token(worker_client):
     assert (
         worker_client.post("/console/lookup", data={"case_number": "0B00000001"}).status_code

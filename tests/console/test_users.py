@@ -171,8 +171,9 @@ def test_admin_adds_a_user_and_sees_the_one_time_link(app, admin_client, post_fo
         ("<b>x</b>@clinic.example", "worker"),
         ("new\x00@clinic.example", "worker"),
         ("new@clinic.example\x7f", "worker"),
+        ("a" * 100_000 + "@clinic.example", "worker"),
     ],
-    ids=["empty", "not-email", "duplicate", "bad-role", "markup", "nul", "delete-char"],
+    ids=["empty", "not-email", "duplicate", "bad-role", "markup", "nul", "delete-char", "huge"],
 )
 def test_admin_user_form_rejects_bad_input(app, admin_client, post_form, email, role):
     response = post_form(admin_client, "/console/admin/users", {"email": email, "role": role})

@@ -76,6 +76,9 @@ def test_lookup_json_with_the_right_birth_date(run):
         pytest.param(["0B09990001"], id="birth-date-needed"),
         pytest.param(["0B09990001", "--dob", "1980-07-16"], id="wrong-birth-date"),
         pytest.param(["9Z99999999", "--dob", "1980-07-15"], id="unknown-case"),
+        pytest.param([""], id="empty"),
+        pytest.param(["0" * 100_000], id="huge"),
+        pytest.param(["0B0999\x000001", "--dob", "1980-07-15"], id="nul"),
     ],
 )
 def test_lookup_exits_3_with_one_message_when_not_found_or_not_verified(run, args):

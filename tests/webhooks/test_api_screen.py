@@ -118,6 +118,36 @@ def test_malformed_bodies_get_a_plain_400(client: FlaskClient, body: bytes, mess
     assert message in response.get_json()["error"]
 
 
+def test_a_body_after_a_utf8_byte_order_mark_is_read(client: FlaskClient) -> None:
+    response = _post(client, b"\xef\xbb\xbf" + json.dumps(CASE).encode())
+
+    assert response.status_code == 200
+    assert response.get_json()["case_number"] == "0B01234567"
+
+
+def test_a_100000_character_field_is_a_400_naming_it(client: FlaskClient) -> None:
+    case = json.loads(json.dumps(CASE))
+    case["charges"][0]["description"] = "X" * 100_000
+
+    response = _post(client, json.dumps(case))
+
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "is longer than 500 characters",
+        "field": "charges[0].description",
+    }
+
+
+def test_a_lone_surrogate_in_a_field_is_screened_not_crashed(client: FlaskClient) -> None:
+    case = json.loads(json.dumps(CASE))
+    case["charges"][0]["description"] += " \ud800"
+
+    response = _post(client, json.dumps(case))
+
+    assert response.status_code == 200
+    assert response.get_json()["verdict"]["status"] == "act_now"
+
+
 def test_duplicated_keys_are_refused_as_forged(client: FlaskClient) -> None:
     body = json.dumps(CASE)[:-1] + ', "county": "federal"}'
 
