@@ -13,11 +13,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from bot.render import is_gsm7, sms_segments
 from db.base import utcnow
 from db.engine import make_session_factory
 from db.identity import encrypt_address
 from db.models import OutboxMessage
 from db.models.channels import ChannelOptOut
+from knowledge.texts import render as render_text
 from tests.fakes.servers import FakeTelegram, FakeTwilio, TwilioFailure
 from webhooks.cli import cli
 from webhooks.outbound import (
@@ -26,6 +28,7 @@ from webhooks.outbound import (
     TelegramSender,
     TwilioSender,
     enqueue_due_reminders,
+    reminder_text,
 )
 from webhooks.worker import drain_once
 
@@ -612,3 +615,25 @@ def test_the_worker_sends_a_message_that_falls_due_before_its_next_poll_on_time(
     assert 0 < waits[0] <= 0.4
     assert len(fake_twilio.messages) == 1
     assert waits[1] == 5.0  # nothing left queued: back to the poll interval
+
+
+# ---- the reminder's words --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize(
+    "pathway",
+    ["petition_cannabis_possession", "petition_non_conviction", "petition_listed_conviction",
+     "petition_pardoned", "shielding", "juvenile_expungement"],
+)  # fmt: skip
+def test_a_reminder_says_what_to_do_and_who_helps_within_three_texts(lang, pathway):
+    """It said "you may be able to use asking the court to clear ..." and nothing more: a
+    year later, with the chat long erased, the person had no next step."""
+    sms = reminder_text("sms", lang, pathway)
+    telegram = reminder_text("telegram", lang, pathway)
+
+    assert render_text(f"pathway.{pathway}", lang) in telegram
+    assert "mdcourts.gov/legalhelp/expungement" in sms
+    assert "410-260-1392" in sms
+    assert is_gsm7(sms)
+    assert sms_segments(sms) <= 3
