@@ -57,7 +57,8 @@ test-clock: install-dev
 	FAKETIME="+$$(( $$(date -u -d '$(CLOCK)' +%s) - $$(date -u +%s) ))" \
 		FAKETIME_DONT_FAKE_MONOTONIC=0 LD_PRELOAD=$(FAKETIME_LIB) \
 		$(BIN)/pytest -q -p no:cacheprovider \
-		--deselect tests/console/test_browser_console.py --deselect tests/webhooks/test_try_browser.py
+		--deselect tests/console/test_browser_console.py --deselect tests/webhooks/test_try_browser.py \
+		--deselect tests/console/test_accessibility.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build knowledge/compiled.json

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -18,10 +18,15 @@ def _json_error(status: int, name: str, description: str) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Every error leaves as JSON with a plain description, never as an HTML page or a trace."""
+    """Every error leaves as JSON with a plain description, never as a trace; an address in
+    the console that matches no page gets the console's own error page."""
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
+        from webhooks.console import error_response, is_console_page
+
+        if is_console_page(request.path):
+            return error_response(error)
         response = _json_error(error.code or 500, error.name, error.description or error.name)
         if error.code == 405 and (headers := error.get_response().headers.get("Allow")):
             response.headers["Allow"] = headers

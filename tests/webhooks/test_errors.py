@@ -35,6 +35,36 @@ def test_unknown_route_is_json_404(bare_app):
     assert response.json["error"]["code"] == 404
 
 
+def test_a_console_address_that_matches_no_page_shows_the_console_error_page(bare_app):
+    """A person in the console meets a page to read (and a way back), not raw JSON."""
+    response = bare_app.test_client().get("/console/no-such-page")
+    page = response.get_data(as_text=True)
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "<title>Not Found · RecordCheck console</title>" in page
+    assert 'href="/console/"' in page
+    assert "default-src" in response.headers["Content-Security-Policy"]
+
+
+def test_a_console_result_address_opened_again_shows_the_console_error_page(bare_app):
+    """/console/lookup only takes the look-up form: opening its address from the history
+    gets the console's page for a wrong method, which still says what the page takes."""
+    response = bare_app.test_client().get("/console/lookup")
+
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+    assert "Method Not Allowed" in response.get_data(as_text=True)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_the_console_api_keeps_json_errors(bare_app):
+    response = bare_app.test_client().get("/console/api/no-such-thing")
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == 404
+
+
 def test_wrong_method_is_json_405_with_allow_header(bare_app):
     response = bare_app.test_client().post("/healthz")
 

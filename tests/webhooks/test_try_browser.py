@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser import require_chromium
+from tests.browser import axe_problems, require_chromium
 from tests.fakes.channels import channel_app  # noqa: F401 - fixture
 
 require_chromium()
@@ -19,12 +19,14 @@ pytestmark = pytest.mark.browser
 
 
 @contextlib.contextmanager
-def _tab(browser, app) -> Iterator[object]:
+def _tab(browser, app, **context_options: object) -> Iterator[object]:
     """A browser tab on ``app`` served on 127.0.0.1."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    context = browser.new_context(base_url=f"http://127.0.0.1:{httpd.server_port}")
+    context = browser.new_context(
+        base_url=f"http://127.0.0.1:{httpd.server_port}", **context_options
+    )
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     try:
@@ -135,3 +137,80 @@ def test_a_browser_that_refuses_cookies_is_told_so_instead_of_starting_over(page
     answer = page.locator(".log li").last.inner_text()
     assert "not legal advice" not in answer.lower()
     assert "cookies" in answer.lower()
+
+
+# ---- Accessibility ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def axe_page(browser, channel_app) -> Iterator[object]:
+    """A tab for axe only. axe-playwright-python injects axe-core with ``page.evaluate`` of its
+    source text, which the page's strict CSP (no 'unsafe-eval') refuses, so this context
+    bypasses the CSP; every other test here runs under the real policy."""
+    with _tab(browser, channel_app, bypass_csp=True) as tab:
+        yield tab
+
+
+def _one_exchange(page) -> None:
+    page.wait_for_selector(".from-bot .bubble")
+    page.locator(".buttons button").first.click()
+    page.locator(".from-bot").nth(1).wait_for()
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("moment", ["opened", "after one exchange"])
+def test_the_demo_chat_has_no_serious_accessibility_problem(axe_page, lang, moment):
+    axe_page.goto(f"/try?lang={lang}")
+    axe_page.wait_for_selector(".from-bot .bubble")
+    if moment == "after one exchange":
+        _one_exchange(axe_page)
+
+    assert axe_page.evaluate("document.documentElement.lang") == lang
+    assert axe_problems(axe_page) == [], f"/try?lang={lang}, {moment}"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_each_message_is_announced_with_who_said_it(page, lang):
+    page.goto(f"/try?lang={lang}")
+    page.wait_for_selector(".from-bot .bubble")
+    _one_exchange(page)
+
+    log = page.locator("#log")
+    assert log.get_attribute("aria-live") == "polite"
+    bot, you = ("RecordCheck", "You") if lang == "en" else ("RecordCheck", "Usted")
+    assert page.locator(".from-bot").first.inner_text().startswith(f"{bot}:")
+    assert page.locator(".from-you").first.inner_text().startswith(f"{you}:")
+
+
+def test_the_demo_chat_is_worked_by_keyboard_alone(page):
+    page.goto("/try")
+    page.wait_for_selector(".from-bot .bubble")
+
+    assert page.evaluate("document.activeElement.id") == "text"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.tagName") == "BUTTON"
+    answers = page.locator(".from-bot").count()
+    page.keyboard.press("Enter")
+    page.locator(".from-bot").nth(answers).wait_for()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+    assert page.evaluate("document.activeElement.id") == "text"
+    page.keyboard.type("menu")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".from-you .bubble")
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_demo_chat_fits_a_320_pixel_screen_without_sideways_scrolling(page, lang):
+    """320 CSS pixels is a small phone, or a 1280-pixel window zoomed to 400% (WCAG 1.4.10)."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"/try?lang={lang}")
+    _one_exchange(page)
+
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, make_response, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -99,3 +99,23 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     return render_template(
         "console/error.html", code=code, title=error.name, message=message
     ), code
+
+
+def is_console_page(path: str) -> bool:
+    """A console address a person opens in a browser (the console's API answers in JSON)."""
+    return path.startswith("/console/") and not path.startswith("/console/api/")
+
+
+def error_response(error: HTTPException) -> Response:
+    """The console's error page for an error met before any console view ran.
+
+    A mistyped or old address, or a result page's address opened again (``/console/lookup``
+    takes only the form's POST), would otherwise show the app's JSON, which a screen reader
+    reads as punctuation and which offers no way back.
+    """
+    page, code = _error_page(error)
+    response = make_response(page, code)
+    allow = error.get_response().headers.get("Allow") if code == 405 else None
+    if allow:
+        response.headers["Allow"] = allow
+    return security.add_security_headers(response)

@@ -64,6 +64,12 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    // A refused form: take the keyboard (and a screen reader) to the first answer to fix,
+    // whose error is tied to it, instead of leaving it at the top of a long page.
+    var wrong = document.querySelector(
+      "main [aria-invalid='true'], main fieldset[aria-describedby] input:checked"
+    );
+    if (wrong) { wrong.focus(); }
     var box = document.querySelector("[data-status-url]");
     if (box) { pollBatch(box); }
     // Select the setup link for easy copying.

@@ -18,9 +18,19 @@
     }).join("");
   }
 
+  // Who said it, for screen readers: the log is a live region, and a message read out alone
+  // does not say whether it is the bot's answer or the person's own words read back.
+  var speakers = { bot: main.dataset.bot, you: main.dataset.you };
+
   function add(kind, text, buttons) {
     var item = document.createElement("li");
     item.className = "from-" + kind;
+    if (speakers[kind]) {
+      var speaker = document.createElement("span");
+      speaker.className = "visually-hidden";
+      speaker.textContent = speakers[kind] + ": ";
+      item.appendChild(speaker);
+    }
     var bubble = document.createElement("div");
     bubble.className = "bubble";
     bubble.textContent = text;
