@@ -97,6 +97,13 @@ def _handoff_page(tab) -> None:
     tab.wait_for_selector("#handoff-status")
 
 
+def _refused_answer_text(tab) -> None:
+    _handoff_page(tab)
+    tab.locator("#answer-text").fill("   ")  # only spaces: "required" lets it through
+    tab.locator("#answer-text").evaluate("box => box.form.requestSubmit()")
+    tab.wait_for_selector("#handoff-error")
+
+
 def _imported(tab, folder: Path) -> None:
     listing = folder / "bcsao.csv"
     listing.write_text(
@@ -191,6 +198,7 @@ PAGES: dict[str, tuple[str | None, Callable[..., None]]] = {
     "batch results": ("worker", lambda tab, folder, **_: _batch_done(tab, folder)),
     "handoff inbox": ("worker", _goto("/console/handoffs/")),
     "handoff request": ("worker", lambda tab, **_: _handoff_page(tab)),
+    "handoff answer refused": ("worker", lambda tab, **_: _refused_answer_text(tab)),
     "admin users": ("admin", _goto("/console/admin/users")),
     "admin users refused": ("admin", lambda tab, **_: _refused_user(tab)),
     "admin users with a new link": ("admin", lambda tab, **_: _new_user(tab)),
@@ -241,7 +249,26 @@ def _focused(tab, what: str = "id") -> str:
     return tab.evaluate(f"document.activeElement.{what}")
 
 
-def test_the_look_up_page_is_worked_by_keyboard_alone(page, worker):
+def _tab_to(tab, script: str, expected: str, most: int = 40) -> bool:
+    """Press Tab until ``script`` (run on the focused element) gives ``expected``."""
+    for _ in range(most):
+        tab.keyboard.press("Tab")
+        if tab.evaluate(f"(e => {script})(document.activeElement)") == expected:
+            return True
+    return False
+
+
+def _scrolled_sideways(tab) -> bool:
+    """Whether the focused box has scrolled (the browser scrolls smoothly: give it a moment)."""
+    for _ in range(20):
+        if tab.evaluate("document.activeElement.scrollLeft") > 0:
+            return True
+        tab.wait_for_timeout(100)
+    return False
+
+
+def test_a_case_is_looked_up_read_and_handed_out_by_keyboard_alone_on_a_phone(page, worker):
+    page.set_viewport_size({"width": 320, "height": 640})
     _sign_in(page, worker)
     page.keyboard.press("Tab")
     assert _focused(page, "className") == "skip-link"
@@ -253,14 +280,16 @@ def test_the_look_up_page_is_worked_by_keyboard_alone(page, worker):
     page.keyboard.type("0B00000001")
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:has-text('Case 0B00000001')")
-    page.keyboard.press("Tab")
-    assert _focused(page, "className") == "skip-link"
 
-    page.locator("#charges-heading + .table-wrap").focus()
-    page.keyboard.press("ArrowRight")
-    page.locator("#handout-lang").focus()
-    page.keyboard.press("Tab")
-    assert _focused(page, "textContent") == "Open printable handout"
+    # The charges table is wider than the phone: it takes focus and scrolls by arrow keys.
+    charges = "e.getAttribute('aria-labelledby')"
+    assert _tab_to(page, charges, "charges-heading")
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    assert _scrolled_sideways(page)
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+    assert _tab_to(page, "e.textContent", "Open printable handout")
     page.keyboard.press("Space")
     page.wait_for_selector("article.handout h1")
     assert page.problems == []
@@ -273,6 +302,7 @@ FOCUS_AFTER_REFUSAL: dict[str, tuple[str, str]] = {
     "case answer refused": ("later_conviction", "later_conviction-error"),
     "screen by hand refused": ("q_when_year", "q_when-error"),
     "batch upload refused": ("file", "batch-error"),
+    "handoff answer refused": ("answer-text", "handoff-error"),
     "admin users refused": ("new-email", "user-error"),
 }
 
@@ -282,6 +312,7 @@ def test_a_refused_form_puts_focus_on_the_first_answer_to_fix(
     name, app, page, worker, admin, tmp_path
 ):
     who, open_page = PAGES[name]
+    _add_handoff(app)
     if who is not None:
         _sign_in(page, worker if who == "worker" else admin)
     open_page(page, app=app, folder=tmp_path)
