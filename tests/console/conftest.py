@@ -9,8 +9,13 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from db.base import utcnow
+from db.identity import sender_hash
+from db.models.conversation import HandoffRequest
+from db.storage import SqlConversationStore
 from webhooks.console import accounts
 
 PASSWORD = "correct horse battery staple"
@@ -42,6 +47,31 @@ def make_user(
         user, _token = accounts.create_user(session, email=email, role=role, password=password)
         session.commit()
         return Worker(user.id, user.email, user.role, password or "")
+
+
+def open_handoff(
+    app: Flask,
+    *,
+    channel: str = "sms",
+    address: str = "+14105550100",
+    lang: str = "en",
+    summary: str = "Case: 0B00000001",
+    notes: str | None = None,
+) -> int:
+    """One open handoff request, written the way the bot writes it (with ``notes`` already
+    on it, when given); returns its id."""
+    with app.extensions["recordcheck.sessions"]() as session:
+        store = SqlConversationStore(session)
+        store.add_handoff(
+            channel, sender_hash("k", channel, address), lang=lang, summary=summary, now=utcnow()
+        )
+        store.commit()
+        row = session.scalars(select(HandoffRequest).order_by(HandoffRequest.id.desc())).first()
+        assert row is not None
+        if notes is not None:
+            row.notes = notes
+            session.commit()
+        return row.id
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:

@@ -18,12 +18,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from db.base import utcnow
-from db.identity import sender_hash
 from db.models.console import ConsoleBatchJob, ConsoleUser
 from db.records import demo
-from db.storage import SqlConversationStore
 from tests.browser import require_chromium
-from tests.console.conftest import PASSWORD, Worker
+from tests.console.conftest import PASSWORD, Worker, open_handoff
 
 require_chromium()
 
@@ -139,16 +137,13 @@ def test_run_a_batch_and_watch_its_progress(app, page, worker, tmp_path, monkeyp
 
 
 def test_claim_a_handoff_add_a_note_and_close_it(app, page, worker):
-    with app.extensions["recordcheck.sessions"]() as session:
-        store = SqlConversationStore(session)
-        store.add_handoff(
-            "telegram",
-            sender_hash("k", "telegram", "123456"),
-            lang="es",
-            summary="Idioma: español\nCaso: 0B00000001",
-            now=utcnow(),
-        )
-        store.commit()
+    open_handoff(
+        app,
+        channel="telegram",
+        address="123456",
+        lang="es",
+        summary="Idioma: español\nCaso: 0B00000001",
+    )
     _sign_in(page, worker)
 
     page.get_by_role("link", name="Handoffs").click()
@@ -236,19 +231,7 @@ def test_a_worker_does_not_see_admin_pages(page, worker):
 
 def _claimed_handoff(app, page, worker, notes: str | None = None) -> None:
     """A request the worker has claimed, its page open (with ``notes`` already on it)."""
-    from db.models.conversation import HandoffRequest
-
-    with app.extensions["recordcheck.sessions"]() as session:
-        store = SqlConversationStore(session)
-        store.add_handoff(
-            "sms", sender_hash("k", "sms", "+14105550100"), lang="en", summary="Case: 0B00000001",
-            now=utcnow(),
-        )  # fmt: skip
-        store.commit()
-        if notes is not None:
-            for row in session.query(HandoffRequest):
-                row.notes = notes
-            session.commit()
+    open_handoff(app, notes=notes)
     _sign_in(page, worker)
     page.get_by_role("link", name="Handoffs").click()
     page.get_by_role("button", name="Claim").first.click()

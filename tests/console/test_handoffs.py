@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from db.base import utcnow
-from db.identity import sender_hash
 from db.models.console import ConsoleAuditEvent
 from db.models.conversation import HandoffRequest
 from db.storage import SqlConversationStore
-from tests.console.conftest import login, make_user, page_token
+from tests.console.conftest import login, make_user, open_handoff, page_token
 
 SUMMARY = "Language: English\nCase number: 0B00000001\nResult: you can ask the court now"
 
@@ -18,17 +17,7 @@ SUMMARY = "Language: English\nCase number: 0B00000001\nResult: you can ask the c
 @pytest.fixture
 def handoff(app) -> int:
     """One open request, written the way the bot writes it."""
-    with app.extensions["recordcheck.sessions"]() as session:
-        store = SqlConversationStore(session)
-        store.add_handoff(
-            "sms",
-            sender_hash("k", "sms", "+14105550100"),
-            lang="en",
-            summary=SUMMARY,
-            now=utcnow(),
-        )
-        store.commit()
-        return session.scalars(select(HandoffRequest.id)).one()
+    return open_handoff(app, summary=SUMMARY)
 
 
 def _row(app, handoff_id):

@@ -18,11 +18,9 @@ from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from db.base import utcnow
-from db.identity import sender_hash
 from db.models.console import ConsoleAuditEvent, ConsoleSession
 from db.models.conversation import HandoffRequest
-from db.storage import SqlConversationStore
-from tests.console.conftest import PASSWORD, login, make_user, page_token
+from tests.console.conftest import PASSWORD, login, make_user, open_handoff, page_token
 from webhooks.console import accounts
 
 NOTE = (
@@ -78,14 +76,7 @@ def _sessions(app):
 @pytest.fixture
 def claimed(app, worker_client) -> int:
     """A request the signed-in worker has claimed."""
-    with _sessions(app) as session:
-        store = SqlConversationStore(session)
-        store.add_handoff(
-            "sms", sender_hash("k", "sms", "+14105550100"), lang="en", summary="Case: 0B00000001",
-            now=utcnow(),
-        )  # fmt: skip
-        store.commit()
-        handoff_id = session.scalars(select(HandoffRequest.id)).one()
+    handoff_id = open_handoff(app)
     worker_client.post(
         f"/console/handoffs/{handoff_id}/claim", data={"csrf_token": page_token(worker_client)}
     )
