@@ -53,7 +53,8 @@ log = logging.getLogger("recordcheck.outbound")
 TWILIO_OPTED_OUT = 21610
 #: Outbox ``purpose`` of a Telegram callback-query answer (``body`` is the optional toast text).
 TELEGRAM_CALLBACK_ANSWER = "tg_callback_answer"
-#: Outbox ``purpose`` whose ``body`` is a JSON ``{"text": ..., "buttons": [[label, value]...]}``.
+#: Outbox ``purpose`` whose ``body`` is a JSON ``{"text": ..., "buttons": [[label, value]...]}``
+#: (one button a row; rows of pairs ``[[[label, value], ...], ...]`` are read too).
 TELEGRAM_RICH = "tg_rich"
 
 TWILIO_API = "https://api.twilio.com"
@@ -144,15 +145,24 @@ class TwilioSender:
         return str(created.sid)
 
 
+def _is_button(item: object) -> bool:
+    return isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+
+
 def _keyboard(buttons: object) -> InlineKeyboardMarkup | None:
+    """Inline buttons from a stored body: ``[[label, value], ...]`` (what the webhook queues,
+    ``OutboundMessage.to_json``: one button a row, as in its inline reply) or rows of pairs
+    ``[[[label, value], ...], ...]``. Reading the webhook's pairs as rows lost the buttons,
+    and with them the last part of a long answer."""
     if not isinstance(buttons, list) or not buttons:
         return None
-    rows = [
-        [InlineKeyboardButton(str(label), callback_data=str(value)) for label, value in row]
-        for row in buttons
-        if isinstance(row, list)
+    rows = [[item] if _is_button(item) else item for item in buttons if isinstance(item, list)]
+    keyboard = [
+        [InlineKeyboardButton(label, callback_data=value) for label, value in row]
+        for row in rows
+        if all(_is_button(pair) for pair in row) and row
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
 class TelegramSender:

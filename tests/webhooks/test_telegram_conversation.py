@@ -138,3 +138,42 @@ def test_a_person_who_unblocked_the_bot_and_writes_again_gets_outbox_messages_ag
     assert blocked.skipped == 1
     assert (again.sent, again.skipped) == (1, 0)
     assert len(fake.sent("answerCallbackQuery")) == 2
+
+
+def test_every_part_of_a_long_answer_reaches_the_person_in_order_with_its_buttons(
+    channel_app, engine
+):
+    """Part 1 goes back inline; the worker sends the rest, and the last part carries the
+    buttons for the question asked. A part whose buttons could not be read was dropped."""
+    from webhooks.channel_runtime import Answer
+    from webhooks.telegram import _respond
+
+    question = OutboundMessage(
+        "¿Y ahora?", (Button("Más detalles", "result:1"), Button("No", "x:2"))
+    )
+    answer = Answer(
+        (OutboundMessage("x" * 4000), OutboundMessage("y" * 4000), question), "es", "replied"
+    )
+    with channel_app.test_request_context():
+        inline = _respond(
+            "88:abc", CHAT, sender_hash(HMAC_KEY, "telegram", str(CHAT)), answer, None
+        )
+    fake = FakeTelegram(token=TG_TOKEN).start()
+    sender = TelegramSender(token=TG_TOKEN, secret_key=SECRET_KEY, api_base=fake.url)
+    try:
+        later = utcnow() + dt.timedelta(seconds=10)
+        report = drain_once(make_session_factory(engine), {"telegram": sender}, now=later)
+    finally:
+        sender.close()
+        fake.stop()
+
+    (rest,) = fake.sent("sendMessage")
+    assert report.failed == 0
+    assert [inline.get_json()["text"], rest["text"]] == ["x" * 4000, "y" * 4000 + "\n\n¿Y ahora?"]
+    assert rest["chat_id"] == CHAT
+    assert rest["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Más detalles", "callback_data": "result:1"}],
+            [{"text": "No", "callback_data": "x:2"}],
+        ]
+    }
