@@ -34,6 +34,7 @@ from webhooks.channel_runtime import (
     json_body,
     logged,
     note,
+    person_lang,
     set_opt_out,
 )
 from webhooks.db import db_session
@@ -66,6 +67,17 @@ MEDIA_FIELDS = (
     "contact",
     "poll",
     "dice",
+)
+#: Service messages a private chat gets from the person's own taps (pinning a message,
+#: setting auto-delete, a new chat wallpaper, allowing the bot to write): nothing was said,
+#: so nothing is answered ("I can only read text" would answer a wallpaper).
+SERVICE_FIELDS = (
+    "pinned_message",
+    "message_auto_delete_timer_changed",
+    "chat_background_set",
+    "write_access_allowed",
+    "proximity_alert_triggered",
+    "connected_website",
 )
 
 
@@ -205,6 +217,14 @@ def _command(text: str) -> str | None:
     return f"/{name}" if name in COMMANDS else None
 
 
+def _is_service(message: Message) -> bool:
+    """A service message (see ``SERVICE_FIELDS``), known to PTB or only in its extra fields."""
+    if message.text is not None:
+        return False
+    extra = message.api_kwargs or {}
+    return any(getattr(message, name, None) or extra.get(name) for name in SERVICE_FIELDS)
+
+
 def _kind_and_text(message: Message) -> tuple[InboundKind, str]:
     if message.text is not None:
         command = _command(message.text.strip())
@@ -245,15 +265,19 @@ def webhook() -> Response:
             return Response(status=200)
         sender = sender_hash(settings.hmac_key, "telegram", str(edited.chat.id))
         note(sender=sender, outcome="edited")
+        hint = edited.from_user.language_code if edited.from_user else None
+        inbound = _with_hint(_inbound(update, edited.chat.id, sender, "text", ""), hint)
         session = db_session()
         with writer_turn(session):
             verdict = check_throttle(f"telegram:{sender}")
+            # The language the person chose, not their phone's: a Spanish speaker with an
+            # English phone who picked Español must not be told this in English.
+            lang = person_lang(session, inbound)
             session.commit()
         if verdict is not Verdict.ALLOW:
             note(outcome="throttled")
             return Response(status=200)
-        lang = edited.from_user.language_code if edited.from_user else None
-        notice = channel_text("channels.edited", "telegram", _lang(lang))
+        notice = channel_text("channels.edited", "telegram", lang)
         return jsonify(reply_json(edited.chat.id, notice))
 
     message = update.message
@@ -273,6 +297,9 @@ def webhook() -> Response:
                 message.chat.id, channel_text("channels.group_only", "telegram", _lang(lang))
             )
         )
+    if _is_service(message):
+        note(outcome="ignored")
+        return Response(status=200)
     sender = sender_hash(settings.hmac_key, "telegram", str(message.chat.id))
     note(sender=sender)
     kind, text = _kind_and_text(message)

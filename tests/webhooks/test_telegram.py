@@ -210,6 +210,33 @@ def test_a_photo_with_a_caption_is_still_media(channel_client):
     assert "only read text" in reply["text"]
 
 
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param({"pinned_message": {"message_id": 3, "date": 1764000000, "text": "Hi",
+                      "chat": {"id": CHAT, "first_name": "Pat", "type": "private"}}},
+                     id="pinned-a-message"),
+        pytest.param({"message_auto_delete_timer_changed": {"message_auto_delete_time": 86400}},
+                     id="set-auto-delete"),
+        pytest.param({"chat_background_set": {"type": {"type": "fill", "fill": {
+                      "type": "solid", "color": 0}, "dark_theme_dimming": 0}}},
+                     id="new-wallpaper"),
+    ],
+)  # fmt: skip
+def test_pinning_auto_delete_or_a_wallpaper_in_the_private_chat_gets_no_reply(
+    channel_client, engine, service
+):
+    """Telegram tells the bot when the person pins a message, sets auto-delete or changes the
+    chat's wallpaper; answering "I can only read text" and the question again makes no sense."""
+    post_update(channel_client, tg_message_update("/start"))
+    version = _version(engine)
+
+    response = post_update(channel_client, tg_message_update(None, **service))
+
+    assert (response.status_code, response.data) == (200, b"")
+    assert _version(engine) == version
+
+
 def test_an_edited_message_is_not_replayed_into_the_dialog(channel_client, engine):
     post_update(channel_client, tg_message_update("/start"))
     version = _version(engine)
@@ -218,6 +245,23 @@ def test_an_edited_message_is_not_replayed_into_the_dialog(channel_client, engin
 
     assert "new message" in reply["text"]
     assert _version(engine) == version
+
+
+def test_an_edited_message_is_answered_in_the_language_the_person_chose(channel_client):
+    """A Spanish speaker whose phone is set to English picks Español; the notice about an
+    edited message must be in Spanish too, not in the phone's language."""
+    post_update(channel_client, tg_message_update("/start", language_code="en"))
+    post_update(channel_client, tg_message_update("/lang", language_code="en"))
+    post_update(channel_client, tg_callback_update("lang:2", language_code="en"))
+
+    reply = post_update(
+        channel_client, tg_message_update("2", edited=True, language_code="en")
+    ).get_json()
+
+    assert (
+        reply["text"]
+        == "No leo mensajes cambiados. Envíe su respuesta otra vez como un mensaje nuevo."
+    )
 
 
 @pytest.mark.parametrize("chat_type", ["group", "supergroup"])
