@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from telegram import Message, Update
+from telegram import Message, MessageEntity, Update
 
 from bot.model import Inbound, InboundKind, OutboundMessage
 from db.base import utcnow
@@ -217,6 +217,28 @@ def _command(text: str) -> str | None:
     return f"/{name}" if name in COMMANDS else None
 
 
+def _addressed_to_a_bot(message: Message) -> bool:
+    """A command, an @mention of a bot (bot usernames end in "bot") or a reply to a bot."""
+    text = message.text or ""
+    if text.startswith("/"):
+        return True
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
+        return True
+    return any(
+        entity.type == "mention" and _text_of(text, entity).lower().endswith("bot")
+        for entity in message.entities
+    )
+
+
+def _text_of(text: str, entity: MessageEntity) -> str:
+    """The part of ``text`` an entity covers (its offset and length count UTF-16 units)."""
+    units = text.encode("utf-16-le")
+    return units[entity.offset * 2 : (entity.offset + entity.length) * 2].decode(
+        "utf-16-le", errors="replace"
+    )
+
+
 def _is_service(message: Message) -> bool:
     """A service message (see ``SERVICE_FIELDS``), known to PTB or only in its extra fields."""
     if message.text is not None:
@@ -285,9 +307,11 @@ def webhook() -> Response:
         note(outcome="ignored")
         return Response(status=200)
     if message.chat.type != "private":
-        if message.text is None:
+        if message.text is None or not _addressed_to_a_bot(message):
             # Joins, leaves, renames, migrations and media: a bot sees every one of them in a
             # group, and a line for each would spam the group (and a migrated id refuses it).
+            # So would a line under every neighbour's message in a group that made the bot
+            # an admin (admins see all messages): only a message to a bot is answered.
             note(outcome="ignored")
             return Response(status=200)
         note(outcome="group")

@@ -279,6 +279,44 @@ def test_groups_get_one_line_and_nothing_else(channel_client, engine, chat_type)
     assert _count(engine, ProcessedMessage) == 0
 
 
+def test_neighbours_talking_in_a_group_where_the_bot_is_admin_get_no_reply(channel_client, engine):
+    """An admin bot sees every message in a group; a line under each one would spam it."""
+    update = tg_message_update(
+        "Does anyone know a lawyer? My cousin has an old case",
+        chat_id=-100123,
+        chat_type="supergroup",
+    )
+
+    response = post_update(channel_client, update)
+
+    assert (response.status_code, response.data) == (200, b"")
+    assert _count(engine, ProcessedMessage) == 0
+
+
+@pytest.mark.parametrize(
+    "addressed",
+    [
+        pytest.param({"text": "@recordcheck_test_bot can you check my case?",
+                      "entities": [{"offset": 0, "length": 21, "type": "mention"}]},
+                     id="mention"),
+        pytest.param({"text": "hello?", "reply_to_message": {
+                      "message_id": 9, "date": 1764000000,
+                      "chat": {"id": -100123, "title": "Neighbours", "type": "supergroup"},
+                      "from": {"id": 123456, "is_bot": True, "first_name": "RecordCheck"},
+                      "text": "I only talk in a private chat."}},
+                     id="reply-to-the-bot"),
+    ],
+)  # fmt: skip
+def test_a_message_to_the_bot_in_a_group_gets_the_one_line(channel_client, addressed):
+    addressed = dict(addressed)
+    text = addressed.pop("text")
+    update = tg_message_update(text, chat_id=-100123, chat_type="supergroup", **addressed)
+
+    reply = post_update(channel_client, update).get_json()
+
+    assert reply["text"].startswith("I only talk in a private chat.")
+
+
 @pytest.mark.parametrize(
     "service",
     [
