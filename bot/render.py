@@ -211,13 +211,42 @@ def render(replies: Iterable[Reply], channel: Channel, lang: str) -> list[Outbou
         messages.append(message)
     if channel == "sms":
         return [OutboundMessage(part) for m in messages for part in _split_sms(m.text)]
-    return [_cap_telegram(m) for m in messages]
+    if channel == "telegram":
+        return [part for m in messages for part in _split_telegram(m)]
+    return [_cap_web(m) for m in messages]
 
 
-def _cap_telegram(message: OutboundMessage) -> OutboundMessage:
+def _cap_web(message: OutboundMessage) -> OutboundMessage:
     if len(message.text) <= TELEGRAM_MAX_CHARS:
         return message
     return OutboundMessage(message.text[: TELEGRAM_MAX_CHARS - 3] + "...", message.buttons)
+
+
+def _split_telegram(message: OutboundMessage) -> list[OutboundMessage]:
+    """An over-long Telegram message as several, cut at line breaks (else at spaces); the
+    buttons stay on the last part. Cutting it at 4,096 characters lost the end of it, and
+    the end of an answer is where the phone numbers and the law are."""
+    if len(message.text) <= TELEGRAM_MAX_CHARS:
+        return [message]
+    parts: list[str] = []
+    current = ""
+    for line in message.text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= TELEGRAM_MAX_CHARS:
+            current = candidate
+            continue
+        if current.strip():
+            parts.append(current.rstrip())
+        while len(line) > TELEGRAM_MAX_CHARS:
+            cut = line.rfind(" ", 0, TELEGRAM_MAX_CHARS + 1)
+            cut = cut if cut > 0 else TELEGRAM_MAX_CHARS
+            parts.append(line[:cut])
+            line = line[cut:].lstrip()
+        current = line
+    if current.strip():
+        parts.append(current.rstrip())
+    last = len(parts) - 1
+    return [OutboundMessage(p, message.buttons if i == last else ()) for i, p in enumerate(parts)]
 
 
 def plain_text(replies: Sequence[Reply], lang: str) -> str:

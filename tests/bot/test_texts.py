@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from bot.model import Reply
+from bot.model import Choice, Reply
 from bot.render import is_gsm7, render, sms_segments, to_gsm7
 from knowledge.texts import LANGS, load_catalog, placeholders
 from tests.readability import fk_grade
@@ -118,6 +118,24 @@ def test_a_long_team_answer_full_of_two_septet_characters_still_splits_within_th
         " ".join(m.text for m in messages).split()
         == ("A message from our team: " + answer).split()
     )
+
+
+def test_an_over_long_telegram_message_is_split_into_several_and_nothing_is_cut():
+    """Telegram refuses a message over 4,096 characters; the end of it must still arrive."""
+    answer = " ".join(f"word{n}" for n in range(1500)) + "\n\nCall 410-260-1392."
+    question = Reply(
+        "chat.handoff.answer", {"answer": answer}, choices=(Choice("chat.btn.yes", "yes"),)
+    )
+
+    messages = render([question], "telegram", "en")
+
+    assert len(messages) > 1
+    assert all(len(m.text) <= 4096 for m in messages)
+    assert (
+        " ".join(m.text for m in messages).split()
+        == ("A message from our team: " + answer).split()
+    )
+    assert [bool(m.buttons) for m in messages] == [False] * (len(messages) - 1) + [True]
 
 
 def _readable(text: str) -> str:
