@@ -282,7 +282,9 @@ def webhook() -> Response:
 
     edited = update.edited_message
     if edited is not None:
-        if edited.chat.type != "private":
+        if edited.chat.type != "private" or (edited.text is None and edited.caption is None):
+            # A shared live location arrives as an edit every time it moves: only a changed
+            # text (or caption) is something the person rewrote and may expect us to read.
             note(outcome="ignored")
             return Response(status=200)
         sender = sender_hash(settings.hmac_key, "telegram", str(edited.chat.id))

@@ -247,6 +247,19 @@ def test_an_edited_message_is_not_replayed_into_the_dialog(channel_client, engin
     assert _version(engine) == version
 
 
+def test_a_moving_live_location_is_not_answered_at_every_move(channel_client, engine):
+    """Telegram sends each move of a shared live location as an edited message."""
+    post_update(channel_client, tg_message_update("/start"))
+    moved = {"location": {"latitude": 39.29, "longitude": -76.61, "live_period": 900}}
+
+    responses = [
+        post_update(channel_client, tg_message_update(None, edited=True, **moved))
+        for _ in range(3)
+    ]
+
+    assert [(r.status_code, r.data) for r in responses] == [(200, b"")] * 3
+
+
 def test_an_edited_message_is_answered_in_the_language_the_person_chose(channel_client):
     """A Spanish speaker whose phone is set to English picks Español; the notice about an
     edited message must be in Spanish too, not in the phone's language."""
