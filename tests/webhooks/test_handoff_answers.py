@@ -264,6 +264,23 @@ def test_a_spanish_telegram_resident_gets_the_spanish_wrapper(channel_app, chann
     assert text.startswith(f"Un mensaje de nuestro equipo: {ANSWER}")
 
 
+def test_a_team_answer_with_markup_characters_reaches_telegram_exactly_as_typed(
+    channel_app, channel_client, engine
+):
+    """No parse mode: "<", "&", "_", "*" and "[" are shown as typed, never read as
+    formatting (a stray "*" or "<" under a parse mode is a Bot API 400 and no message)."""
+    for said in ("/start", "4", "yes"):
+        _tg(channel_client, said)
+    typed = "Bring <ID> & form CC-DC-CR-072B_v2 *today* [free] `help` (Mon_Fri)"
+    _answer_in_console(channel_app, _handoff(engine, "telegram", str(CHAT)).id, typed)
+
+    reply = _tg(channel_client, "menu").get_json()
+
+    assert "parse_mode" not in reply
+    assert "entities" not in reply
+    assert reply["text"].startswith(f"A message from our team: {typed}\n")
+
+
 # ---- no cost for everyone else -------------------------------------------------------------
 
 
