@@ -30,6 +30,9 @@ _DEV_DEFAULTS = {
     "RECORDCHECK_SECRET_KEY": DEV_SECRET_KEY,
     "RECORDCHECK_HMAC_KEY": DEV_HMAC_KEY,
 }
+#: Keys shorter than this can be guessed offline from one signed cookie or one sender hash.
+MIN_KEY_LENGTH = 32
+MAKE_KEY_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class ConfigError(RuntimeError):
@@ -86,17 +89,44 @@ def missing_production_settings(environ: Mapping[str, str]) -> list[str]:
     return missing
 
 
+def unsafe_production_settings(environ: Mapping[str, str]) -> list[str]:
+    """Say what is wrong with each production value that is set but cannot work or be safe.
+
+    Each is a value .env.example's development default leads to: SQLite (the platform's disk
+    is wiped on each restart and deploy), an http or local public URL (Twilio signs, and
+    Telegram and the console's Secure cookies need, the public https address), a short key.
+    """
+    problems = []
+    database_url = _clean(environ.get("DATABASE_URL"))
+    if database_url and database_url.lower().startswith("sqlite"):
+        problems.append(
+            "DATABASE_URL is SQLite; production needs PostgreSQL (postgres://...), as the "
+            "platform's disk is wiped on every restart"
+        )
+    public_url = _clean(environ.get("RECORDCHECK_PUBLIC_BASE_URL"))
+    if public_url and not public_url.lower().startswith("https://"):
+        problems.append(
+            "RECORDCHECK_PUBLIC_BASE_URL must be the service's public https:// address "
+            f"(Twilio signs it, Telegram calls it), not {public_url[:100]}"
+        )
+    for name in ("RECORDCHECK_SECRET_KEY", "RECORDCHECK_HMAC_KEY"):
+        value = _clean(environ.get(name))
+        if value and value != _DEV_DEFAULTS[name] and len(value) < MIN_KEY_LENGTH:
+            problems.append(
+                f"{name} has {len(value)} characters; use {MIN_KEY_LENGTH} or more random ones "
+                f"(make one with: {MAKE_KEY_HINT})"
+            )
+    return problems
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check settings; raise ConfigError naming whatever production lacks."""
     env_vars = os.environ if environ is None else environ
     env = (_clean(env_vars.get("RECORDCHECK_ENV")) or "development").lower()
     if env not in {"development", "production", "test"}:
         raise ConfigError(f"RECORDCHECK_ENV must be development, test or production, not {env!r}")
-    if env == "production" and (missing := missing_production_settings(env_vars)):
-        raise ConfigError(
-            "RECORDCHECK_ENV=production needs these variables set to real values: "
-            + ", ".join(missing)
-        )
+    if env == "production":
+        _check_production(env_vars)
     retention_raw = _clean(env_vars.get("RECORDCHECK_RETENTION_DAYS")) or "30"
     if not (
         retention_raw.isascii()
@@ -128,6 +158,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=_clean(env_vars.get("REDIS_URL")),
         retention_days=int(retention_raw),
     )
+
+
+def _check_production(environ: Mapping[str, str]) -> None:
+    """Raise one ConfigError naming every variable production cannot run with, and the fix."""
+    problems = []
+    if missing := missing_production_settings(environ):
+        problems.append("these variables need real values: " + ", ".join(missing))
+    problems.extend(unsafe_production_settings(environ))
+    if problems:
+        raise ConfigError(
+            "RECORDCHECK_ENV=production cannot start: "
+            + "; ".join(problems)
+            + ". Each variable is described in .env.example and docs/deploying.md."
+        )
 
 
 ENV_NAMES = tuple(

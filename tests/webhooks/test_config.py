@@ -14,8 +14,8 @@ from webhooks.config import (
 PRODUCTION_ENV = {
     "RECORDCHECK_ENV": "production",
     "DATABASE_URL": "postgres://app:pw@db.internal:5432/recordcheck",
-    "RECORDCHECK_SECRET_KEY": "s3cr3t-from-vault",
-    "RECORDCHECK_HMAC_KEY": "hmac-from-vault",
+    "RECORDCHECK_SECRET_KEY": "s3cr3t-from-vault-0123456789abcdef",
+    "RECORDCHECK_HMAC_KEY": "hmac-from-vault-0123456789abcdefgh",
     "RECORDCHECK_PUBLIC_BASE_URL": "https://recordcheck.example.org/",
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "tw-token",
@@ -72,6 +72,74 @@ def test_production_refuses_the_development_default_key():
 
     with pytest.raises(ConfigError, match="RECORDCHECK_HMAC_KEY"):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///var/recordcheck.sqlite3", "sqlite:////srv/data/recordcheck.db"]
+)
+def test_production_refuses_sqlite_and_asks_for_postgresql(url):
+    # .env.example's development value: on the platform the file vanishes at each restart.
+    env = {**PRODUCTION_ENV, "DATABASE_URL": url}
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+
+    assert "DATABASE_URL is SQLite" in str(raised.value)
+    assert "PostgreSQL" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:5000", "http://recordcheck.example.org", "recordcheck.example.org"]
+)
+def test_production_refuses_a_public_url_twilio_and_telegram_cannot_use(url):
+    env = {**PRODUCTION_ENV, "RECORDCHECK_PUBLIC_BASE_URL": url}
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+
+    assert "RECORDCHECK_PUBLIC_BASE_URL must be the service's public https://" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["RECORDCHECK_SECRET_KEY", "RECORDCHECK_HMAC_KEY"])
+def test_production_refuses_a_short_key_and_says_how_to_make_one(name):
+    env = {**PRODUCTION_ENV, name: "changeme"}
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+
+    assert f"{name} has 8 characters; use 32 or more" in str(raised.value)
+    assert "secrets.token_urlsafe(32)" in str(raised.value)
+
+
+def test_production_names_every_problem_at_once_and_where_they_are_described():
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": "sqlite:///var/recordcheck.sqlite3",
+        "RECORDCHECK_PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "RECORDCHECK_SECRET_KEY": "short",
+        "TWILIO_AUTH_TOKEN": "",
+    }
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+
+    message = str(raised.value)
+    for fragment in (
+        "TWILIO_AUTH_TOKEN",
+        "DATABASE_URL is SQLite",
+        "RECORDCHECK_PUBLIC_BASE_URL",
+        "RECORDCHECK_SECRET_KEY has 5",
+        ".env.example",
+        "docs/deploying.md",
+    ):
+        assert fragment in message
+
+
+def test_development_keeps_its_sqlite_and_local_defaults():
+    settings = load_settings({"RECORDCHECK_SECRET_KEY": "short"})
+
+    assert settings.database_url == "sqlite:///var/recordcheck.sqlite3"
+    assert settings.public_base_url == "http://127.0.0.1:5000"
 
 
 def test_create_app_fails_fast_in_production(monkeypatch):
