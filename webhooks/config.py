@@ -109,13 +109,18 @@ def unsafe_production_settings(environ: Mapping[str, str]) -> list[str]:
             "RECORDCHECK_PUBLIC_BASE_URL must be the service's public https:// address "
             f"(Twilio signs it, Telegram calls it), not {public_url[:100]}"
         )
-    for name in ("RECORDCHECK_SECRET_KEY", "RECORDCHECK_HMAC_KEY"):
-        value = _clean(environ.get(name))
-        if value and value != _DEV_DEFAULTS[name] and len(value) < MIN_KEY_LENGTH:
-            problems.append(
-                f"{name} has {len(value)} characters; use {MIN_KEY_LENGTH} or more random ones "
-                f"(make one with: {MAKE_KEY_HINT})"
-            )
+    short = [
+        f"{name} has {len(value)}"
+        for name in ("RECORDCHECK_SECRET_KEY", "RECORDCHECK_HMAC_KEY")
+        if (value := _clean(environ.get(name)))
+        and value != _DEV_DEFAULTS[name]
+        and len(value) < MIN_KEY_LENGTH
+    ]
+    if short:
+        problems.append(
+            f"{' and '.join(short)} characters; use {MIN_KEY_LENGTH} or more random ones "
+            f"(make each with: {MAKE_KEY_HINT})"
+        )
     return problems
 
 

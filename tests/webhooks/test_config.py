@@ -107,7 +107,7 @@ def test_production_refuses_a_short_key_and_says_how_to_make_one(name):
     with pytest.raises(ConfigError) as raised:
         load_settings(env)
 
-    assert f"{name} has 8 characters; use 32 or more" in str(raised.value)
+    assert f"{name} has 8 characters; use 32 or more random ones" in str(raised.value)
     assert "secrets.token_urlsafe(32)" in str(raised.value)
 
 
@@ -117,6 +117,7 @@ def test_production_names_every_problem_at_once_and_where_they_are_described():
         "DATABASE_URL": "sqlite:///var/recordcheck.sqlite3",
         "RECORDCHECK_PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RECORDCHECK_SECRET_KEY": "short",
+        "RECORDCHECK_HMAC_KEY": "shorter",
         "TWILIO_AUTH_TOKEN": "",
     }
 
@@ -124,11 +125,12 @@ def test_production_names_every_problem_at_once_and_where_they_are_described():
         load_settings(env)
 
     message = str(raised.value)
+    assert message.count("secrets.token_urlsafe") == 1
     for fragment in (
         "TWILIO_AUTH_TOKEN",
         "DATABASE_URL is SQLite",
         "RECORDCHECK_PUBLIC_BASE_URL",
-        "RECORDCHECK_SECRET_KEY has 5",
+        "RECORDCHECK_SECRET_KEY has 5 and RECORDCHECK_HMAC_KEY has 7 characters",
         ".env.example",
         "docs/deploying.md",
     ):
