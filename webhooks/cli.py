@@ -107,6 +107,13 @@ def worker(once: bool, interval: float, twilio_api_base: str) -> None:
     for note in notes:
         click.echo(f"worker: not sending {note}", err=True)
     engine = migrated_engine(settings.database_url)
+    # Said once at start: the worker is otherwise silent until it sends something.
+    wakes = " or as soon as a message is queued" if engine.dialect.name == "postgresql" else ""
+    click.echo(
+        f"worker: sending {', '.join(sorted(senders)) or 'nothing'}; "
+        f"checking the outbox every {interval:g} s{wakes}",
+        err=True,
+    )
     waker = OutboxWaker(engine)
     try:
         run_forever(

@@ -69,6 +69,21 @@ def test_cli_reports_a_production_misconfiguration_without_a_traceback(monkeypat
     assert "Traceback" not in result.output
 
 
+def test_worker_says_at_start_which_channels_it_sends_on(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/w.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-token")
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
+        monkeypatch.delenv(name, raising=False)
+    assert CliRunner().invoke(cli, ["db", "upgrade"]).exit_code == 0
+
+    result = CliRunner().invoke(cli, ["worker", "--once", "--interval", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "worker: sending telegram; checking the outbox every 2 s" in result.output
+    assert "worker: not sending sms" in result.output
+
+
 def test_worker_once_drains_an_empty_outbox_and_exits(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path}/w.sqlite3"
     monkeypatch.setenv("DATABASE_URL", url)
