@@ -1077,7 +1077,12 @@ def _dispatch(state: State, inbound: Inbound, ctx: Context, *, welcome_back: boo
         if inbound.channel == "sms":
             # Twilio answers its opt-out keywords itself (DESIGN.md section 4); we stay quiet.
             return _say(state)
-        command = "menu" if command == "stop" else None
+        if command == "stop":
+            # Nothing to switch off: we write only when written to, or for a reminder; say
+            # so, and how to erase (it used to show the menu, as if STOP meant nothing).
+            asked = state.lang or lang_from_hint(inbound.lang_hint) or "en"
+            return _stop_hint(state, inbound, asked)
+        command = None
     if inbound.kind == "text" and (asked_in := stop_request_lang(inbound.text)) is not None:
         return _stop_hint(state, inbound, asked_in)
     if state.step == "new" and command != "delete":

@@ -464,6 +464,20 @@ def test_three_misunderstandings_offer_the_menu_and_a_person(chat):
     assert chat.state["misses"] == 0
 
 
+@pytest.mark.parametrize("word", ["STOP", "/stop"])
+def test_stop_on_telegram_says_how_to_erase_instead_of_showing_the_menu(word):
+    """STOP on Telegram showed the menu, as if the word meant nothing to us."""
+    c = Chat(channel="telegram")
+    c.say("hi")
+    c.say("2")  # español
+    c.say("1")  # check a case number
+
+    reply = c.say(word)
+
+    assert reply == c.text("chat.stop_hint.chat")
+    assert c.state["step"] == "case_number"
+
+
 def test_stop_on_sms_is_left_to_twilio():
     c = Chat()
     c.say("hi")
