@@ -222,7 +222,15 @@ def demo_data(cases: int, seed: int, out_dir: Path | None, if_empty: bool) -> No
         return
     from db.records.importer import count_cases
 
-    engine = migrated_engine(_settings().database_url)
+    settings = _settings()
+    if settings.is_production:
+        # Invented cases with real-looking numbers: a resident could be told about a case
+        # that does not exist.
+        raise click.ClickException(
+            "demo-data does not load invented records into a production database "
+            "(RECORDCHECK_ENV=production). Use --out DIR to write them as CSV files instead."
+        )
+    engine = migrated_engine(settings.database_url)
     try:
         if if_empty:
             with engine.connect() as connection:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.webhooks.test_config import PRODUCTION_ENV
 from webhooks.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -188,3 +189,19 @@ def test_lookup_says_why_a_record_cannot_be_screened(run, tmp_path):
     assert shown.exit_code == 0, shown.output
     assert "Screening: this record cannot be screened (charges: has more than 200" in shown.output
     assert "not available in this build" not in shown.output
+
+
+def test_demo_data_refuses_to_load_invented_cases_into_production(monkeypatch, tmp_path):
+    """Invented cases with real-looking numbers in a live database: a resident could be told
+    about a case that does not exist. Writing them as files stays allowed."""
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value)  # its database host does not exist: nothing connects
+
+    loaded = CliRunner().invoke(cli, ["demo-data", "--cases", "5"])
+    written = CliRunner().invoke(cli, ["demo-data", "--cases", "5", "--out", str(tmp_path)])
+
+    assert loaded.exit_code == 1
+    assert "does not load invented records into a production database" in loaded.output
+    assert "--out DIR" in loaded.output
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / "records.csv").exists()
