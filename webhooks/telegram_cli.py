@@ -10,14 +10,29 @@ import asyncio
 from typing import Any
 
 import click
-from telegram import Bot, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 
+from knowledge.texts import render as render_text
 from webhooks.config import ConfigError, Settings, load_settings
 
 WEBHOOK_PATH = "/telegram/webhook"
 #: Update types the webhook handles (others are never sent to us).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+#: The "/" menu Telegram shows, per language (English for everyone else): (command, what it
+#: does, as ``channels.commands.<key>``). Each command is one the conversation reads.
+MENU_COMMANDS = {
+    "en": (("start", "start"), ("help", "help"), ("lang", "lang"), ("delete", "delete")),
+    "es": (("start", "start"), ("ayuda", "help"), ("idioma", "lang"), ("borrar", "delete")),
+}
+
+
+def menu_commands(lang: str) -> list[BotCommand]:
+    """The commands of the "/" menu in ``lang``, described in its words."""
+    return [
+        BotCommand(command, render_text(f"channels.commands.{key}", lang).strip())
+        for command, key in MENU_COMMANDS[lang]
+    ]
 
 
 def _settings() -> Settings:
@@ -79,6 +94,10 @@ def set_webhook(max_connections: int, drop_pending: bool) -> None:
         drop_pending_updates=drop_pending,
     )
     click.echo(f"webhook set: {url} (max {max_connections} connections)")
+    # Without it Telegram's "/" menu is empty: people do not learn /lang or /delete exist.
+    _call(settings, "set_my_commands", commands=menu_commands("en"))
+    _call(settings, "set_my_commands", commands=menu_commands("es"), language_code="es")
+    click.echo("commands menu set: /start /help /lang /delete (Spanish: /ayuda /idioma /borrar)")
 
 
 @telegram.command("webhook-info")

@@ -191,7 +191,7 @@ class FakeTelegram(_Served):
                     "text": params.get("text", ""),
                 }
             )
-        if method in ("answerCallbackQuery", "deleteWebhook"):
+        if method in ("answerCallbackQuery", "deleteWebhook", "setMyCommands"):
             return self._answer(True)
         if method == "setWebhook":
             self.webhook = params

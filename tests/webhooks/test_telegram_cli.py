@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from bot.parsing import parse_command
+from knowledge.texts import render as render_text
 from tests.fakes.servers import FakeTelegram
 from webhooks.cli import cli
+from webhooks.telegram_cli import menu_commands
 
 
 @pytest.fixture
@@ -35,6 +38,28 @@ def test_set_webhook_registers_the_public_url_the_secret_and_the_update_types(te
     assert params["secret_token"] == "s3cret_token-ABC"
     assert params["allowed_updates"] == ["message", "edited_message", "callback_query"]
     assert params["max_connections"] == 8
+
+
+def test_set_webhook_fills_the_slash_menu_in_english_and_spanish(telegram_env):
+    """Telegram's "/" menu was empty: nobody learned that /lang or /delete exist."""
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+
+    assert result.exit_code == 0, result.output
+    menus = {
+        params.get("language_code", ""): params["commands"]
+        for params in telegram_env.sent("setMyCommands")
+    }
+    assert sorted(menus) == ["", "es"]
+    assert [c["command"] for c in menus[""]] == ["start", "help", "lang", "delete"]
+    assert [c["command"] for c in menus["es"]] == ["start", "ayuda", "idioma", "borrar"]
+    assert menus["es"][3]["description"] == render_text("channels.commands.delete", "es")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_command_in_the_menu_is_one_the_conversation_understands(lang):
+    understood = [parse_command(f"/{c.command}") for c in menu_commands(lang)]
+
+    assert understood == ["start", "help", "lang", "delete"]
 
 
 def test_webhook_info_and_delete(telegram_env):
