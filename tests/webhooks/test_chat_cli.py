@@ -59,7 +59,7 @@ def test_spanish_on_telegram_prints_buttons(run):
     out = split(result.output)
     assert "Su privacidad" in result.output
     assert "[Buscar un número de caso]" in out[0]
-    assert "Perdón" in out[-1]
+    assert "Indulto" in out[-1]
 
 
 def test_the_same_sender_resumes_where_they_left_off(run):
