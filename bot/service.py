@@ -9,7 +9,7 @@ the person's next message) goes out before the reply and is marked delivered in 
 transaction; only a state whose ``handoff_waiting`` is set, or a new conversation row (the
 purge may have removed the one that had the flag), pays the query for it. A crash
 inside a step answers with a short apology and the menu and keeps the previous state; storage
-errors propagate so the channel can answer 503 and the provider retries.
+errors propagate so the channel can answer 503 (a provider that retries finds nothing done).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip on every checkout. A connection the server dropped
-    # fails its first statement with OperationalError (the web app answers 503 and the provider
+    # fails its first statement with OperationalError (the web app answers 503, which Telegram
     # retries) and SQLAlchemy then discards the pool's connections; recycling keeps idle
     # connections younger than typical server and proxy idle timeouts.
     kwargs.setdefault("pool_pre_ping", False)

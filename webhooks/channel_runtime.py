@@ -1,8 +1,9 @@
 """What every channel adapter shares: throttle, one transaction around ``bot.service.handle``,
 channel-only texts, opt-out records and the one structured log line per request.
 
-A database outage propagates as ``OperationalError`` (the app answers 503, the provider
-retries, the rolled-back transaction leaves nothing half-written). Any other failure around
+A database outage propagates as ``OperationalError`` (the app answers 503, which Telegram
+retries and Twilio only when its webhook asks to; the rolled-back transaction leaves nothing
+half-written). Any other failure around
 the dialog still answers the person with a short apology.
 """
 

@@ -34,7 +34,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> Response:
-        # Providers retry on 5xx: a 503 loses no message while the database is away.
+        # Nothing is half-written. Telegram resends the update; Twilio resends an SMS only when
+        # its webhook URL asks for retries (docs/deploying.md, section 9).
         log.error("database unavailable: %s", type(error.orig).__name__)
         response = _json_error(503, "Service Unavailable", "The database is not reachable.")
         response.headers["Retry-After"] = "5"
