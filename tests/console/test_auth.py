@@ -8,6 +8,8 @@ from sqlalchemy import select
 from db.base import utcnow
 from db.models.console import ConsoleAuditEvent, ConsoleSession, ConsoleUser
 from tests.console.conftest import PASSWORD, csrf_of, login, make_user, page_token
+from tests.webhooks.test_config import PRODUCTION_ENV
+from webhooks.app import create_app
 from webhooks.console import accounts
 from webhooks.console.auth import LOGIN_FAILED
 
@@ -103,6 +105,26 @@ def test_production_cookies_are_secure(app, worker, monkeypatch):
         c for c in signed_in.headers.getlist("Set-Cookie") if c.startswith("rc_console=")
     )
     assert "Secure" in cookie
+
+
+def test_the_console_over_plain_http_in_production_says_to_open_it_over_https(
+    database_url, backend
+):
+    """Its cookies are Secure in production: over http the browser never sends them back, and
+    every sign-in said "This form has expired" forever."""
+    if backend != "postgresql":
+        pytest.skip("production refuses SQLite; checked on PostgreSQL")
+    production = create_app({**PRODUCTION_ENV, "DATABASE_URL": database_url})
+    client = production.test_client()
+    try:
+        plain = client.get("/console/login", base_url="http://recordcheck.example.org")
+        secure = client.get("/console/login", base_url="https://recordcheck.example.org")
+    finally:
+        production.extensions["recordcheck.engine"].dispose()
+
+    assert plain.status_code == 400
+    assert "Open https://recordcheck.example.org/console/ instead" in plain.get_data(as_text=True)
+    assert secure.status_code == 200
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(app, worker):

@@ -185,6 +185,20 @@ def check_csrf() -> None:
         abort(403, problem)
 
 
+HTTPS_ONLY = (
+    "The console works only over a secure connection, so a sign-in here could never be "
+    "kept (every form would say it had expired). Open {url} instead."
+)
+
+
+def _require_https() -> None:
+    """In production the console's cookies are Secure: over plain http the browser never
+    sends them back, and sign-in fails as "form expired" forever. Say what to do instead."""
+    settings = settings_of_current()
+    if settings.is_production and not request.is_secure:
+        abort(400, HTTPS_ONLY.format(url=settings.public_base_url + "/console/"))
+
+
 def guard() -> BaseResponse | None:
     """Before every console request: resolve the session, require it, check CSRF.
 
@@ -194,6 +208,7 @@ def guard() -> BaseResponse | None:
     """
     g.console_user = None
     g.console_session = None
+    _require_https()
     session = db_session()
     resolved = accounts.resolve_session(session, request.cookies.get(SESSION_COOKIE))
     if resolved is not None:
