@@ -1052,19 +1052,26 @@ def _tagged(reply: Reply, step: str) -> Reply:
     return replace(reply, choices=choices)
 
 
-def _stale_button(state: State, inbound: Inbound) -> tuple[Inbound, bool]:
-    """A button's bare answer, and whether it was pressed under an earlier question (the
-    step it carries is not the one waiting): then the answer is not taken for this one."""
+#: Buttons that still do what they say when pressed under an old message: the menu's ("Check
+#: a case number" tapped later means it, wherever the chat has got to).
+STANDING_BUTTONS = frozenset({"menu"})
+
+
+def _stale_button(state: State, inbound: Inbound) -> tuple[Inbound, str | None]:
+    """A button's bare answer, and the earlier step it was pressed under (the step it carries
+    is not the one waiting), else None: its answer is not taken for this question."""
     if inbound.kind != "button":
-        return inbound, False
+        return inbound, None
     asked, value = split_button(inbound.text)
     stale = asked is not None and asked != state.step and state.step != "new"
-    return replace(inbound, text=value), stale
+    return replace(inbound, text=value), asked if stale else None
 
 
 def _dispatch(state: State, inbound: Inbound, ctx: Context, *, welcome_back: bool) -> Transition:
     inbound, stale = _stale_button(state, inbound)
-    if stale:
+    if stale in STANDING_BUTTONS:
+        return STEPS[stale](replace(state, step=stale, misses=0), inbound, ctx)
+    if stale is not None:
         return _say(state, Reply("chat.button_stale"), *prompt(state))
     if inbound.kind in ("media", "empty") or (
         inbound.kind != "button" and not inbound.text.strip()

@@ -86,6 +86,21 @@ def test_a_press_on_an_earlier_questions_button_asks_the_current_question_again(
     assert _buttons(stale) == _buttons(at_outcome)
 
 
+def test_a_menu_button_pressed_later_does_what_it_says():
+    """Menu buttons stay on the screen: "Check a case number" tapped halfway through the
+    questions used to get "That button was for an earlier question"."""
+    c = Chat(channel="telegram", lang_hint="en-US")
+    menu = _buttons(c.send("/start"))
+    c.send(menu["I don't know my case number"], kind="button")
+    c.send("q_charge:1", kind="button")
+    assert c.state["step"] == "q_other"
+
+    pressed = c.send(menu["Check a case number"], kind="button")
+
+    assert c.state["step"] == "case_number"
+    assert not pressed.messages[0].text.startswith(c.text("chat.button_stale"))
+
+
 def test_a_press_on_the_current_questions_button_answers_it():
     c = Chat(channel="telegram", lang_hint="en-US")
     c.send("/start")
