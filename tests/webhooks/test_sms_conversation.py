@@ -111,7 +111,7 @@ def _check_reminder_and_send_it(engine) -> None:
         assert len(fake.messages) == 1
         sent = fake.messages[0]
         assert sent["To"] == NUMBER
-        assert sent["Body"].startswith("RecordCheck reminder: the wait is over for")
+        assert sent["Body"].startswith("RecordCheck reminder: the wait may be over for")
         assert sent["StatusCallback"] == PUBLIC + "/sms/twilio/status"
         with Session(engine) as session:
             reminder = session.scalars(select(Reminder)).one()

@@ -637,3 +637,26 @@ def test_a_reminder_says_what_to_do_and_who_helps_within_three_texts(lang, pathw
     assert "410-260-1392" in sms
     assert is_gsm7(sms)
     assert sms_segments(sms) <= 3
+
+
+@pytest.mark.parametrize(
+    ("lang", "hedge"), [("en", "the wait may be over for"), ("es", "puede que haya terminado")]
+)
+@pytest.mark.parametrize(
+    "pathway",
+    ["petition_cannabis_possession", "petition_non_conviction", "petition_listed_conviction",
+     "shielding", "juvenile_expungement"],
+)  # fmt: skip
+def test_a_reminder_does_not_promise_that_the_wait_is_over(lang, hedge, pathway):
+    """The date came from what a person told us, or from a record that may miss a later
+    conviction or a new case (law file P6, P3: S48, S50): "the wait is over" was a promise."""
+    first_sentence = reminder_text("telegram", lang, pathway).split(". ")[0]
+
+    assert hedge in first_sentence
+
+
+def test_the_youth_court_reminder_reads_as_a_sentence():
+    """It said "the wait is over for a judge clears a record from youth court"."""
+    text = reminder_text("sms", "en", "juvenile_expungement")
+
+    assert "the wait may be over for asking a judge to clear a record from youth court." in text
