@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.model import ProgramStatus, Reply
 from bot.parsing import PartialDate, fold
+from knowledge.engine import EXPUNGEMENT_PATHWAYS
 from knowledge.explain import explain
 from knowledge.model import (
     CaseInput,
@@ -337,11 +338,23 @@ def result_replies(
 
 
 def reminder_for(result: ScreeningResult, today: dt.date) -> dict[str, str] | None:
-    """The first future date a pathway opens, if any (what a reminder would be for)."""
+    """The first future date a route opens, if any (what a reminder would be for).
+
+    A clearing route's date, as the verdict names (``verdict.wait_until``). Shielding only
+    hides a record, once in a life, and for cannabis clearing is better (law file P11, S31):
+    a reminder for it, offered beside a clearing route, sent people to shield a record they
+    could clear, on a day other than the one the result named.
+    """
+    clearing_in_play = any(
+        p.id in EXPUNGEMENT_PATHWAYS and p.status != "not_eligible" for p in result.pathways
+    )
     later = [
         p
         for p in result.pathways
-        if p.status == "eligible_later" and p.eligible_on is not None and p.eligible_on > today
+        if p.status == "eligible_later"
+        and p.eligible_on is not None
+        and p.eligible_on > today
+        and (p.id in EXPUNGEMENT_PATHWAYS or not clearing_in_play)
     ]
     if not later:
         return None

@@ -59,7 +59,7 @@ SCRIPT = [
     ("Baltimore City", "open criminal case"),
     ("no", "likely"),
     ("2", "Is that OK?"),
-    ("YES", "We will remind you on December 31, 2028"),
+    ("YES", "We will remind you on December 31, 2030"),
 ]
 
 
@@ -79,7 +79,7 @@ def _check_reminder_and_send_it(engine) -> None:
         reminder = session.scalars(select(Reminder)).one()
         assert reminder.sender_hash == sender_hash(HMAC_KEY, "sms", NUMBER)
         assert decrypt_address(SECRET_KEY, reminder.address_encrypted) == NUMBER
-        assert reminder.due_on == dt.date(2028, 12, 31)
+        assert reminder.due_on == dt.date(2030, 12, 31)
 
     fake = FakeTwilio(account_sid=CHANNEL_CONFIG["TWILIO_ACCOUNT_SID"]).start()
     try:
@@ -92,9 +92,9 @@ def _check_reminder_and_send_it(engine) -> None:
             api_base=fake.url,
         )
         sessions = make_session_factory(engine)
-        the_day_before = dt.datetime(2028, 12, 30, 18, tzinfo=dt.UTC)
-        early_morning = dt.datetime(2028, 12, 31, 10, tzinfo=dt.UTC)  # 05:00 in Baltimore
-        ten_am = dt.datetime(2028, 12, 31, 15, 1, tzinfo=dt.UTC)
+        the_day_before = dt.datetime(2030, 12, 30, 18, tzinfo=dt.UTC)
+        early_morning = dt.datetime(2030, 12, 31, 10, tzinfo=dt.UTC)  # 05:00 in Baltimore
+        ten_am = dt.datetime(2030, 12, 31, 15, 1, tzinfo=dt.UTC)
         tasks = [enqueue_due_reminders]
 
         before = drain_once(sessions, {"sms": sender}, now=the_day_before, tasks=tasks)

@@ -46,7 +46,7 @@ SCRIPT = [
     ("button:1", "caso penal abierto"),
     ("button:2", "probablemente"),
     ("button:2", "¿Está bien?"),
-    ("button:yes", "31 de diciembre de 2028"),
+    ("button:yes", "31 de diciembre de 2030"),
 ]
 
 
@@ -82,7 +82,7 @@ def test_a_full_conversation_over_telegram_then_the_worker_answers_and_reminds(
         drain_once(sessions, {"telegram": sender}, now=utcnow())
         assert len(fake.sent("answerCallbackQuery")) == presses
 
-        due = dt.datetime(2028, 12, 31, 16, tzinfo=dt.UTC)
+        due = dt.datetime(2030, 12, 31, 16, tzinfo=dt.UTC)
         report = drain_once(sessions, {"telegram": sender}, now=due, tasks=[enqueue_due_reminders])
     finally:
         sender.close()

@@ -1,4 +1,6 @@
-"""The "what a lawyer should check" list in brief: each reason must make sense on its own.
+"""Legal accuracy of a result's words: the brief review list, and which route a reminder is for.
+
+The "what a lawyer should check" list in brief: each reason must make sense on its own.
 
 Since the needs-review result lists each unknown once, without the route it came with, a reason
 that said "This route needs only one conviction in your life" or "may block this" no longer
@@ -56,3 +58,33 @@ def test_the_pardon_route_condition_says_it_is_the_pardon_route():
     reasons = brief_review(CASES["one conviction, pardon route"], "en")
 
     assert any("pardoned conviction" in r and "only conviction" in r for r in reasons)
+
+
+# ---- which route a reminder is for ----------------------------------------------------------
+
+
+def screened(answers: dict[str, str]) -> outcome.Built:
+    return outcome.build(
+        outcome.answers_input(answers), programs=(), self_reported=True, lang="en", today=TODAY
+    )
+
+
+def test_no_shielding_reminder_for_a_record_that_can_be_cleared_now():
+    """ "You can ask the court to clear this record now", then "we can write to you on
+    31 December 2027, when you may be able to file": for shielding, which only hides the
+    record and can be used once in a life (law file P11, S31)."""
+    built = screened({**BASE, "q_other": "no", "q_charge": "possession", "q_outcome": "guilty",
+                      "q_when": "2018", "q_done_when": "2024"})  # fmt: skip
+
+    assert built.verdict == "act_now"
+    assert built.reminder is None
+
+
+def test_the_reminder_is_for_the_day_the_result_says_clearing_opens():
+    """The result said "starting 31 December 2030" (5 years after a paraphernalia sentence,
+    S26); the reminder was for shielding, two years earlier."""
+    built = screened({**BASE, "q_other": "no", "q_charge": "paraphernalia",
+                      "q_outcome": "guilty", "q_when": "2023", "q_done_when": "2025"})  # fmt: skip
+
+    assert built.verdict == "wait"
+    assert built.reminder == {"due_on": "2030-12-31", "pathway": "petition_listed_conviction"}
