@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from bot.model import Button, Channel, OutboundMessage, Reply
 from knowledge.texts import render as render_text
@@ -78,19 +78,29 @@ def _split_sms(text: str) -> list[str]:
     """Split an over-long SMS at line breaks so each part fits in 3 segments (a safety net)."""
     if sms_segments(text) <= MAX_SMS_SEGMENTS:
         return [text]
+    return _split_at_lines(
+        text, lambda part: sms_segments(part) <= MAX_SMS_SEGMENTS, _longest_fitting
+    )
+
+
+def _split_at_lines(
+    text: str, fits: Callable[[str], bool], longest: Callable[[str], int]
+) -> list[str]:
+    """Parts of ``text`` that each ``fits``, cut at line breaks; a line too long on its own is
+    cut at its last space within ``longest(line)`` characters (else exactly there)."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
         candidate = f"{current}\n{line}" if current else line
-        if sms_segments(candidate) <= MAX_SMS_SEGMENTS:
+        if fits(candidate):
             current = candidate
             continue
         if current:
             parts.append(current)
-        while sms_segments(line) > MAX_SMS_SEGMENTS:
-            fits = _longest_fitting(line)
-            cut = line.rfind(" ", 0, fits + 1)
-            cut = cut if cut > 0 else fits
+        while not fits(line):
+            size = longest(line)
+            cut = line.rfind(" ", 0, size + 1)
+            cut = cut if cut > 0 else size
             parts.append(line[:cut])
             line = line[cut:].lstrip()
         current = line
@@ -228,23 +238,12 @@ def _split_telegram(message: OutboundMessage) -> list[OutboundMessage]:
     the end of an answer is where the phone numbers and the law are."""
     if len(message.text) <= TELEGRAM_MAX_CHARS:
         return [message]
-    parts: list[str] = []
-    current = ""
-    for line in message.text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= TELEGRAM_MAX_CHARS:
-            current = candidate
-            continue
-        if current.strip():
-            parts.append(current.rstrip())
-        while len(line) > TELEGRAM_MAX_CHARS:
-            cut = line.rfind(" ", 0, TELEGRAM_MAX_CHARS + 1)
-            cut = cut if cut > 0 else TELEGRAM_MAX_CHARS
-            parts.append(line[:cut])
-            line = line[cut:].lstrip()
-        current = line
-    if current.strip():
-        parts.append(current.rstrip())
+    cut = _split_at_lines(
+        message.text,
+        lambda part: len(part) <= TELEGRAM_MAX_CHARS,
+        lambda line: TELEGRAM_MAX_CHARS,
+    )
+    parts = [part.rstrip() for part in cut if part.strip()]
     last = len(parts) - 1
     return [OutboundMessage(p, message.buttons if i == last else ()) for i, p in enumerate(parts)]
 
