@@ -89,6 +89,10 @@ def note(*, sender: str | None = None, outcome: str | None = None) -> None:
         g.rc_outcome = outcome
 
 
+#: Set on a view ``logged`` wraps: the app-wide request line (``webhooks.health``) skips it.
+LOGS_ITS_OWN_LINE = "rc_logs_its_own_line"
+
+
 def logged(channel: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Log one JSON line per request: channel, hashed sender, latency, status and outcome."""
 
@@ -123,6 +127,7 @@ def logged(channel: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                     },
                 )
 
+        setattr(wrapper, LOGS_ITS_OWN_LINE, True)
         return wrapper
 
     return decorate

@@ -17,14 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.migrate import current_revisions, head_revisions
-from webhooks.channel_runtime import logged
+from webhooks.channel_runtime import LOGS_ITS_OWN_LINE
 from webhooks.db import engine
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("recordcheck.requests")
-
-#: The code every ``logged`` wrapper shares: a view wrapped by it has its own log line.
-_CHANNEL_LOGGED_CODE = logged("any")(lambda: None).__code__
 
 
 @bp.before_app_request
@@ -36,7 +33,7 @@ def _start_clock() -> None:
 def _log_request(response: Response) -> Response:
     """One JSON line per request not logged by its channel: method, route, status, latency."""
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "__code__", None) is _CHANNEL_LOGGED_CODE:
+    if getattr(view, LOGS_ITS_OWN_LINE, False):
         return response
     started = g.get("rc_request_started")
     log.info(
