@@ -69,3 +69,36 @@ def test_forms_posting_state_changes_all_carry_the_csrf_field():
         forms = re.findall(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", text, flags=re.S)
         for form in forms:
             assert "csrf_field" in form or "fields.items()" in form, template.name
+
+
+def test_a_mistyped_address_keeps_the_menu_and_sign_out_for_a_signed_in_worker(worker_client):
+    """An address no page answers (typed wrong, or from an old bookmark) is not a dead end: the
+    worker still has the console's menu and can sign out from it."""
+    response = worker_client.get("/console/no-such-page")
+    page = response.get_data(as_text=True)
+
+    assert response.status_code == 404
+    assert 'aria-label="Console"' in page
+    assert ">Look up</a>" in page
+    assert "Sign out" in page
+    assert "Import</a>" not in page  # a worker's menu, not an admin's
+
+
+def test_a_mistyped_address_shows_no_menu_to_someone_signed_out(client):
+    response = client.get("/console/no-such-page")
+    page = response.get_data(as_text=True)
+
+    assert response.status_code == 404
+    assert "Sign out" not in page
+    assert "Back to the console" in page
+
+
+def test_sign_out_works_from_the_page_of_a_mistyped_address(worker_client):
+    page = worker_client.get("/console/no-such-page").get_data(as_text=True)
+    token = re.search(r'name="[^"]+" value="([^"]+)"', page.split('class="signout"')[1]).group(1)
+    field = re.search(r'<input type="hidden" name="([^"]+)"', page.split('class="signout"')[1])
+
+    response = worker_client.post("/console/logout", data={field.group(1): token})
+
+    assert response.status_code in (302, 303)
+    assert worker_client.get("/console/").status_code == 302  # signed out: back to sign-in

@@ -96,8 +96,9 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
         from flask import jsonify
 
         return jsonify({"error": {"code": code, "description": message}}), code  # type: ignore[return-value]
+    # Outside the blueprint's views its context processor does not run: pass the same names.
     return render_template(
-        "console/error.html", code=code, title=error.name, message=message
+        "console/error.html", code=code, title=error.name, message=message, **_template_globals()
     ), code
 
 
@@ -113,6 +114,7 @@ def error_response(error: HTTPException) -> Response:
     takes only the form's POST), would otherwise show the app's JSON, which a screen reader
     reads as punctuation and which offers no way back.
     """
+    security.recognise_signed_in()
     page, code = _error_page(error)
     response = make_response(page, code)
     allow = error.get_response().headers.get("Allow") if code == 405 else None

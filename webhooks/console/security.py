@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, make_response, redirect, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from db.base import utcnow
@@ -197,6 +198,22 @@ def _require_https() -> None:
     settings = settings_of_current()
     if settings.is_production and not request.is_secure:
         abort(400, HTTPS_ONLY.format(url=settings.public_base_url + "/console/"))
+
+
+def recognise_signed_in() -> None:
+    """Who is signed in, for a page no console view handled (a mistyped or old address), so
+    its error page keeps the menu and the sign-out button. It only reads: the guard, which
+    did not run, is the one that touches or drops session rows."""
+    if "console_user" in g:
+        return
+    g.console_user = None
+    g.console_session = None
+    try:
+        resolved = accounts.resolve_session(db_session(), request.cookies.get(SESSION_COOKIE))
+    except SQLAlchemyError:
+        return  # the database is away: the page still says what went wrong, without the menu
+    if resolved is not None:
+        g.console_session, g.console_user = resolved
 
 
 def guard() -> BaseResponse | None:
