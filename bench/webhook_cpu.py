@@ -9,17 +9,18 @@ Run:
 wrk move its figures by a factor of two from one minute to the next. This one calls the WSGI
 apps of that benchmark directly, one request after another, in this process, and reads the
 CPU time each request costs: this process's, plus on PostgreSQL every PostgreSQL server
-process's (read from /proc). Both apps are the same as under load:
+process's (read from /proc). The apps are the same as under load:
 
 - bare: Flask returning fixed TwiML (the baseline of issue #6's ratio);
 - floor: bare plus one INSERT and COMMIT through a pooled SQLAlchemy connection;
+- driver: bare plus one INSERT sent by the driver itself (autocommit, no SQLAlchemy);
 - real: ``webhooks.app:create_app()``, requests signed by twilio's RequestValidator, each
   sender already in a conversation ("hi" sent first), each request advancing it.
 
-Round after round (bare, floor, real), it prints the microseconds of CPU per request and the
-ratio bare/real. Under gunicorn every request also pays the server's own work (HTTP parsing,
-the hand-off to a thread, socket calls: call it G, the bare endpoint's CPU under
-``bench/webhooks.py`` less its CPU here), the same for all three apps; on a machine of its own
+Round after round (bare, floor, driver, real), it prints the microseconds of CPU per request
+and the ratio bare/real. Under gunicorn every request also pays the server's own work (HTTP
+parsing, the hand-off to a thread, socket calls: call it G, the bare endpoint's CPU under
+``bench/webhooks.py`` less its CPU here), the same for every app; on a machine of its own
 that is CPU-bound, the throughput ratio of ``bench/webhooks.py`` is then at most
 (G + bare) / (G + real). The app's one log line per request goes to /dev/null (formatted and
 written, as in service). ``--profile`` adds where a real request's time goes in this process,
@@ -59,6 +60,7 @@ from bench.webhooks import (  # noqa: E402
     add_database_options,
     bare_app,
     cpu_seconds,
+    driver_floor_app,
     floor_app,
     server_pids,
 )
@@ -149,7 +151,7 @@ def _layer(filename: str, name: str) -> str:
 
 
 def bench_backend(label: str, url: str, args: argparse.Namespace) -> None:
-    """Bare, floor and real in turn, ``args.rounds`` times, on one database."""
+    """Bare, floor, driver and real in turn, ``args.rounds`` times, on one database."""
     from db.migrate import upgrade
 
     upgrade(url)
@@ -173,7 +175,7 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> None:
     for handler in logging.getLogger("recordcheck").handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the run
-    bare, floor = bare_app(), floor_app()
+    bare, floor, driver = bare_app(), floor_app(), driver_floor_app()
 
     senders = [f"+1410{n:07d}" for n in range(args.senders)]
     started = time.perf_counter()
@@ -193,24 +195,30 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> None:
     pids = postgres_pids() if label == "postgresql" else []
     for env in warm:
         call(real, env)
-    for reference in (bare, floor):
+    for reference in (bare, floor, driver):
         for _ in range(200):
             call(reference, environ(urlencode(plain)))
     print(f"\n== {label}: {args.senders} senders seeded in {seeded:.1f}s; "
-          f"{args.rounds} rounds of {size} requests each (bare, floor, real in turn)")  # fmt: skip
+          f"{args.rounds} rounds of {size} requests each "
+          f"(bare, floor, driver, real in turn)")  # fmt: skip
     what = "CPU per request, µs" + (" (this process + PostgreSQL)" if pids else "")
-    print(f"{what}\n{'round':<8}{'bare':>10}{'floor':>10}{'real':>10}{'bare/real':>12}")
-    rows: list[tuple[float, float, float]] = []
+    print(f"{what}\n{'round':<8}{'bare':>10}{'floor':>10}{'driver':>10}{'real':>10}"
+          f"{'bare/real':>12}")  # fmt: skip
+    rows: list[tuple[float, float, float, float]] = []
     for number, chunk in enumerate(chunks, start=1):
         bare_us = timed(bare, [environ(urlencode(plain)) for _ in chunk], pids)
         floor_us = timed(floor, [environ(urlencode(plain)) for _ in chunk], pids)
+        driver_us = timed(driver, [environ(urlencode(plain)) for _ in chunk], pids)
         real_us = timed(real, chunk, pids)
-        rows.append((bare_us, floor_us, real_us))
-        print(f"{number:<8}{bare_us:>10.0f}{floor_us:>10.0f}{real_us:>10.0f}"
+        rows.append((bare_us, floor_us, driver_us, real_us))
+        print(f"{number:<8}{bare_us:>10.0f}{floor_us:>10.0f}{driver_us:>10.0f}{real_us:>10.0f}"
               f"{bare_us / real_us:>12.2f}")  # fmt: skip
-    bare_m, floor_m, real_m = (statistics.median(column) for column in zip(*rows, strict=True))
-    print(f"median  {bare_m:>10.0f}{floor_m:>10.0f}{real_m:>10.0f}{bare_m / real_m:>12.2f}"
-          f"   (bare/floor {bare_m / floor_m:.2f})")  # fmt: skip
+    bare_m, floor_m, driver_m, real_m = (
+        statistics.median(column) for column in zip(*rows, strict=True)
+    )
+    print(f"median  {bare_m:>10.0f}{floor_m:>10.0f}{driver_m:>10.0f}{real_m:>10.0f}"
+          f"{bare_m / real_m:>12.2f}   (bare/floor {bare_m / floor_m:.2f}, bare/driver "
+          f"{bare_m / driver_m:.2f})")  # fmt: skip
 
     with create_engine(url).connect() as connection:
         stored = connection.execute(text("SELECT count(*) FROM processed_messages")).scalar()

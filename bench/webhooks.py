@@ -7,21 +7,25 @@ Run (needs Debian's wrk: ``apt-get install -y wrk``):
                                        [--postgres URL | --no-postgres] [--no-sqlite]
 
 For each database (a fresh, migrated SQLite file; a fresh PostgreSQL database when reachable)
-it starts three gunicorns with the Procfile's settings (gthread, WEB_CONCURRENCY=2 workers, 4
+it starts five gunicorns with the Procfile's settings (gthread, WEB_CONCURRENCY=2 workers, 4
 threads, timeout 30) side by side:
 
 - bare: a Flask app whose ``POST /sms/twilio`` returns a fixed TwiML reply (no signature
   check, no database): the baseline measured in the same run;
-- floor: the bare endpoint plus one INSERT and COMMIT on the same database (a second
-  reference: what any webhook that durably stores each message pays here);
+- floor: the bare endpoint plus one INSERT and COMMIT through a pooled SQLAlchemy connection;
+- driver: the bare endpoint plus one INSERT sent by the driver itself (psycopg or sqlite3, no
+  SQLAlchemy, autocommit, prepared on PostgreSQL): the most a Flask webhook that durably
+  stores each message can reach here, whatever its database layer;
+- wsgi: the driver floor without Flask (a plain WSGI function): what a stored message costs
+  when no web framework carries it;
 - real: ``webhooks.app:create_app()``, with requests signed by twilio's RequestValidator from
   many distinct senders, each already in a conversation (seeded over HTTP before the run).
   Every request has its own MessageSid and advances its sender's conversation.
 
-It drives them in turn with ``wrk -t2 -c32``, round after round (bare, floor, real; bare,
-floor, real; ...), so that each round's ratio compares runs seconds apart on a shared machine
-whose speed drifts. It prints each round's requests/s and p99, the medians and the median
-ratios real/bare and floor/bare. It also prints the CPU each request cost the server side
+It drives them in turn with ``wrk -t2 -c32``, round after round (bare, floor, driver, wsgi,
+real; bare, ...), so that each round's ratio compares runs seconds apart on a shared machine
+whose speed drifts. For each app it prints the requests/s of each round, their median, the
+median ratio to the bare endpoint's, p99, and the CPU each request cost the server side
 (the gunicorn workers, plus every PostgreSQL server process on PostgreSQL), read from
 /proc before and after each run: other tenants slow a run down but do not add to these
 processes' CPU time, so the CPU ratio bare/real (what the throughput ratio would be on a
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import fcntl
 import os
 import re
 import shutil
@@ -47,9 +52,11 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -117,6 +124,113 @@ def floor_app() -> Flask:
         return Response('{"status":"ok"}', mimetype="application/json")
 
     return app
+
+
+_driver_connections = threading.local()
+
+
+def _driver_connection() -> Any:
+    """This thread's own connection, straight from the driver (no SQLAlchemy, no pool),
+    committing each statement by itself: the least a stored message can cost."""
+    url = os.environ["DATABASE_URL"]
+    connections: dict[str, Any] = _driver_connections.__dict__.setdefault("by_url", {})
+    connection = connections.get(url)
+    if connection is None:
+        if url.startswith("postgresql"):
+            import psycopg
+
+            dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+            # Prepared at the first execution: the server plans the INSERT once.
+            connection = psycopg.connect(dsn, autocommit=True, prepare_threshold=0)
+        else:
+            import sqlite3
+
+            connection = sqlite3.connect(url.split(":///", 1)[1], isolation_level=None)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=15000"):
+                connection.execute(f"PRAGMA {pragma}")
+        connections[url] = connection
+    return connection
+
+
+def _driver_insert() -> Callable[[str], None]:
+    """One autocommitted INSERT of a new row holding ``body``, on the driver alone."""
+    postgres = os.environ["DATABASE_URL"].startswith("postgresql")
+    mark = "%s" if postgres else "?"
+    sql = f"INSERT INTO bench_floor (sid, body) VALUES ({mark}, {mark})"
+
+    def insert(body: str) -> None:
+        _driver_connection().execute(sql, (uuid.uuid4().hex, body))
+
+    if postgres:
+        return insert
+    lock_path = os.environ["DATABASE_URL"].split(":///", 1)[1] + "-floor.lock"
+
+    def insert_in_turn(body: str) -> None:
+        """SQLite writers queue on a file lock, as the service's do (``writer_turn``): left to
+        SQLite's own retries, a writer sleeps up to 100 ms for a lock that was free."""
+        descriptor = getattr(_driver_connections, "lock", None)
+        if descriptor is None:
+            descriptor = _driver_connections.lock = os.open(lock_path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            insert(body)
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+    return insert_in_turn
+
+
+def driver_floor_app() -> Flask:
+    """The floor again, with the INSERT sent by the driver itself (psycopg or sqlite3: no
+    SQLAlchemy, no pool, autocommit, prepared on PostgreSQL): the most a Flask webhook that
+    stores each message can reach on this machine, whatever database layer it uses."""
+    app = Flask("driver")
+    insert = _driver_insert()
+
+    @app.post("/sms/twilio")
+    def sms() -> Response:
+        from flask import request
+
+        insert(request.form.get("Body", ""))
+        return Response(FIXED_TWIML, mimetype="text/xml")
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response('{"status":"ok"}', mimetype="application/json")
+
+    return app
+
+
+def wsgi_floor_app() -> Callable[..., Iterable[bytes]]:
+    """The driver floor without Flask: a plain WSGI function that parses the form with the
+    standard library. What the same stored message costs when no web framework carries it."""
+    insert = _driver_insert()
+    twiml = FIXED_TWIML.encode()
+    ok_json = b'{"status":"ok"}'
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "POST":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            form = parse_qs(environ["wsgi.input"].read(size).decode(errors="replace"))
+            insert(form.get("Body", [""])[0])
+            body, kind = twiml, "text/xml"
+        else:
+            body, kind = ok_json, "application/json"
+        start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+#: The apps driven in each round, in this order: the references, then the real service.
+APPS = {
+    "bare": "bench.webhooks:bare_app()",
+    "floor": "bench.webhooks:floor_app()",
+    "driver": "bench.webhooks:driver_floor_app()",
+    "wsgi": "bench.webhooks:wsgi_floor_app()",
+    "real": "webhooks.app:create_app()",
+}
+REFERENCES = ("bare", "floor", "driver", "wsgi")
 
 
 def _free_port() -> int:
@@ -442,43 +556,54 @@ def bench_backend(label: str, database_url: str, args: argparse.Namespace, work:
         connection.execute(
             text("CREATE TABLE bench_floor (sid VARCHAR(64) PRIMARY KEY, body VARCHAR(2000))")
         )
-    servers: list[Gunicorn] = []
+    servers: dict[str, Gunicorn] = {}
     try:
-        for name, spec in (
-            ("bare", "bench.webhooks:bare_app()"),
-            ("floor", "bench.webhooks:floor_app()"),
-            ("real", "webhooks.app:create_app()"),
-        ):
+        for name, spec in APPS.items():
             log = work / f"gunicorn-{name}-{label}.log"
-            servers.append(Gunicorn(spec, env, log, args.threads))
-        bare, floor, real = servers
+            servers[name] = Gunicorn(spec, env, log, args.threads)
         started = time.perf_counter()
-        seed(real.url, senders)
+        seed(servers["real"].url, senders)
         seeded = time.perf_counter() - started
-        run_wrk(bare.url, bare_script, 2, args.connections)  # warm-up
-        run_wrk(floor.url, bare_script, 2, args.connections)
+        for name in REFERENCES:  # warm-up
+            run_wrk(servers[name].url, bare_script, 2, args.connections)
         postgres = label == "postgresql"
         pids = {
             name: server_pids(server.process.pid, postgres and name != "bare")
-            for name, server in zip(("bare", "floor", "real"), servers, strict=True)
+            for name, server in servers.items()
         }
-        runs: dict[str, list[WrkResult]] = {"bare": [], "floor": [], "real": []}
+        runs: dict[str, list[WrkResult]] = {name: [] for name in APPS}
         exhausted = False  # a round sent more requests than were prepared for it
         duration, connections = args.duration, args.connections
         for i in range(args.rounds):
-            bare_run = run_wrk(bare.url, bare_script, duration, connections, pids["bare"])
-            runs["bare"].append(bare_run)
-            runs["floor"].append(
-                run_wrk(floor.url, bare_script, duration, connections, pids["floor"])
+            for name in REFERENCES:
+                runs[name].append(
+                    run_wrk(servers[name].url, bare_script, duration, connections, pids[name])
+                )
+            real_run = run_wrk(
+                servers["real"].url, real_scripts[i], duration, connections, pids["real"]
             )
-            real_run = run_wrk(real.url, real_scripts[i], duration, connections, pids["real"])
             runs["real"].append(real_run)
             exhausted = exhausted or real_run.requests > len(chunks[i])
     finally:
-        for server in servers:
+        for server in servers.values():
             server.stop()
     verdict = verify(database_url, senders, sids, runs["real"], exhausted)
     _report(label, args, seeded, runs, verdict)
+
+
+#: What each app is, for the report.
+ROLES = {
+    "bare": "Flask, fixed TwiML: the baseline",
+    "floor": "bare + INSERT/COMMIT via SQLAlchemy",
+    "driver": "bare + INSERT on the driver alone",
+    "wsgi": "driver floor without Flask",
+    "real": "the service, signed SMS",
+}
+
+
+def _ratios(runs: dict[str, list[WrkResult]], name: str) -> list[float]:
+    """Round by round, this app's requests/s over the bare endpoint's in the same round."""
+    return [r.rps / b.rps if b.rps else 0.0 for r, b in zip(runs[name], runs["bare"], strict=True)]
 
 
 def _report(
@@ -488,41 +613,33 @@ def _report(
     runs: dict[str, list[WrkResult]],
     verdict: str,
 ) -> None:
-    ratios = [
-        r.rps / b.rps if b.rps else 0.0 for r, b in zip(runs["real"], runs["bare"], strict=True)
-    ]
-    floors = [
-        f.rps / b.rps if b.rps else 0.0 for f, b in zip(runs["floor"], runs["bare"], strict=True)
-    ]
     print(f"\n== {label}: {args.senders} senders seeded in {seeded:.1f}s; {args.rounds} rounds "
-          f"of bare, floor, real, each wrk -t{WRK_THREADS} -c{args.connections} "
+          f"of {', '.join(runs)}, each wrk -t{WRK_THREADS} -c{args.connections} "
           f"-d{args.duration}s")  # fmt: skip
-    header = (
-        f"{'round':<7}"
-        + "".join(f"{n + ' req/s (p99 ms) cpu ms':>34}" for n in runs)
-        + "  real/bare"
-    )
-    print(header)
-    for i, ratio in enumerate(ratios):
-        cells = "".join(
-            f"{f'{runs[n][i].rps:.0f} ({runs[n][i].p99_ms:.1f}) {runs[n][i].cpu_ms:.3f}':>34}"
-            for n in runs
-        )
-        print(f"{i + 1:<7}{cells}{ratio:>11.2f}")
+    print(f"{'app':<8}{'what it is':<38}{'req/s by round':>22}{'median':>8}{'/bare':>7}"
+          f"{'p99 ms':>8}{'cpu ms':>8}")  # fmt: skip
+    for name, results in runs.items():
+        by_round = " ".join(f"{r.rps:.0f}" for r in results)
+        print(f"{name:<8}{ROLES[name]:<38}{by_round:>22}{_median([r.rps for r in results]):>8.0f}"
+              f"{_median(_ratios(runs, name)):>7.2f}{_median([r.p99_ms for r in results]):>8.1f}"
+              f"{_median([r.cpu_ms for r in results]):>8.3f}")  # fmt: skip
     real = runs["real"]
     p99 = _median([r.p99_ms for r in real])
     errors = sum(r.errors for r in real)
-    ratio = _median(ratios)
+    ratio = _median(_ratios(runs, "real"))
     print(f"median: real {_median([r.rps for r in real]):.0f} req/s, p50 "
           f"{_median([r.p50_ms for r in real]):.1f} ms, p99 {p99:.1f} ms (worst round "
-          f"{max(r.p99_ms for r in real):.1f} ms), errors {errors}; ratio real/bare {ratio:.2f}, "
-          f"floor/bare {_median(floors):.2f} (the most any webhook that stores each message "
-          f"reaches here)")  # fmt: skip
+          f"{max(r.p99_ms for r in real):.1f} ms), errors {errors}; "
+          f"ratio real/bare {ratio:.2f}")  # fmt: skip
+    print(f"references: a Flask webhook that stores each message reaches at most "
+          f"{_median(_ratios(runs, 'driver')):.2f} of bare here (driver), "
+          f"{_median(_ratios(runs, 'floor')):.2f} through SQLAlchemy (floor), "
+          f"{_median(_ratios(runs, 'wsgi')):.2f} without Flask (wsgi)")  # fmt: skip
     cpu = {name: _median([r.cpu_ms for r in results]) for name, results in runs.items()}
     cpu_ratio = cpu["bare"] / cpu["real"] if cpu["real"] else 0.0
-    print(f"server CPU per request (median): bare {cpu['bare']:.3f} ms, floor "
-          f"{cpu['floor']:.3f} ms, real {cpu['real']:.3f} ms; CPU ratio bare/real "
-          f"{cpu_ratio:.2f} (the throughput ratio on a machine of its own)")  # fmt: skip
+    print(f"server CPU per request (median): bare {cpu['bare']:.3f} ms, real {cpu['real']:.3f} "
+          f"ms; CPU ratio bare/real {cpu_ratio:.2f} (the throughput ratio on a machine of its "
+          f"own)")  # fmt: skip
     print(f"check: {verdict}")
     targets = [
         ("ratio >= 0.4", ratio >= 0.4),
