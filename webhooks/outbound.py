@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -41,7 +42,7 @@ from bot.render import to_gsm7
 from db.identity import decrypt_address
 from db.models import OutboxMessage
 from db.models.conversation import Reminder
-from knowledge.texts import LANGS
+from knowledge.texts import LANGS, load_catalog
 from knowledge.texts import render as render_text
 from webhooks.config import Settings
 from webhooks.throttle import purge_stale_counters
@@ -289,14 +290,34 @@ def baltimore_today(now: dt.datetime) -> dt.date:
     return now.astimezone(BALTIMORE).date()
 
 
+#: The page a route's reminder points to (``channels.reminder_page.<page>``, each with its
+#: source). Every petition uses the expungement forms; shielding has its own guide. A route
+#: with no page of its own (a youth court case) gets the general page and free help.
+REMINDER_PAGES: Mapping[str, str] = MappingProxyType(
+    {
+        "petition_cannabis_possession": "expungement",
+        "petition_non_conviction": "expungement",
+        "petition_listed_conviction": "expungement",
+        "petition_pardoned": "expungement",
+        "shielding": "shielding",
+    }
+)
+
+
+def reminder_page_key(pathway: str) -> str:
+    """The text key of the page a reminder for ``pathway`` names: its forms were linked for
+    every route, so a shielding or youth court reminder sent people to the wrong forms."""
+    return f"channels.reminder_page.{REMINDER_PAGES.get(pathway, 'general')}"
+
+
 def reminder_text(channel: str, lang: str, pathway: str) -> str:
     """The words of a due reminder, in GSM-7 for SMS."""
     lang = lang if lang in LANGS else "en"
-    try:
-        name = render_text(f"pathway.{pathway}", lang)
-    except KeyError:
-        name = render_text("pathway.petition_cannabis_possession", lang)
-    text = render_text("channels.reminder", lang, pathway=name).strip()
+    if f"pathway.{pathway}" not in load_catalog(lang):
+        pathway = "petition_cannabis_possession"
+    name = render_text(f"pathway.{pathway}", lang)
+    page = render_text(reminder_page_key(pathway), lang).strip()
+    text = render_text("channels.reminder", lang, pathway=name, page=page).strip()
     return to_gsm7(text) if channel == "sms" else text
 
 

@@ -447,7 +447,16 @@ def test_worker_command_sends_through_the_configured_twilio(
     assert _row(sessions, message_id).status == "sent"
 
 
-def _reminder(sessions, *, channel="sms", to=NUMBER, lang="es", sender="h1", due=None):
+def _reminder(
+    sessions,
+    *,
+    channel="sms",
+    to=NUMBER,
+    lang="es",
+    sender="h1",
+    due=None,
+    pathway="petition_cannabis_possession",
+):
     from db.models.conversation import Reminder
 
     with sessions() as session:
@@ -459,7 +468,7 @@ def _reminder(sessions, *, channel="sms", to=NUMBER, lang="es", sender="h1", due
                 lang=lang,
                 due_on=due or dt.date(2027, 3, 1),
                 case_ref=None,
-                pathway="petition_cannabis_possession",
+                pathway=pathway,
                 status="scheduled",
             )
         )
@@ -619,6 +628,66 @@ def test_the_worker_sends_a_message_that_falls_due_before_its_next_poll_on_time(
 
 # ---- the reminder's words --------------------------------------------------------------------
 
+EXPUNGEMENT_FORMS = "mdcourts.gov/legalhelp/expungement"
+SHIELDING_GUIDE = "mdcourts.gov/district/selfhelp/secondchanceactshieldinguide"
+#: Each route a reminder can be for, and the page it must name (law file: the process common
+#: to the petitions, S28, S29; shielding P11, S31; youth court P12 has no page of its own).
+ROUTE_PAGES = {
+    "petition_cannabis_possession": EXPUNGEMENT_FORMS,
+    "petition_non_conviction": EXPUNGEMENT_FORMS,
+    "petition_listed_conviction": EXPUNGEMENT_FORMS,
+    "petition_pardoned": EXPUNGEMENT_FORMS,
+    "shielding": SHIELDING_GUIDE,
+    "juvenile_expungement": EXPUNGEMENT_FORMS,
+}
+#: What a youth court reminder says instead of calling the petitions' forms its own.
+ASK_WHICH_FORM = {"en": "Ask for free help to learn which form to use.", "es": "Pida ayuda gratis"}
+FORMS_LABEL = {"en": "Forms: ", "es": "Formularios: "}
+
+
+def _send_due_reminders(sessions, channel, lang, fake_twilio, fake_telegram) -> dict[str, str]:
+    """Queue one reminder per route, run the worker on its day; each route's text as sent."""
+    address = {route: str(70001 + i) for i, route in enumerate(ROUTE_PAGES)}
+    if channel == "sms":
+        address = {route: f"+1410555{chat_id[1:]}" for route, chat_id in address.items()}
+    for route in ROUTE_PAGES:
+        _reminder(
+            sessions, channel=channel, to=address[route], lang=lang, sender=route, pathway=route
+        )
+    ten_am = dt.datetime(2027, 3, 1, 15, 30, tzinfo=dt.UTC)
+    if channel == "sms":
+        drain_once(
+            sessions, {"sms": _sms_sender(fake_twilio)}, now=ten_am, tasks=[enqueue_due_reminders]
+        )
+        sent = {m["To"]: m["Body"] for m in fake_twilio.messages}
+    else:
+        sender = TelegramSender(
+            token=fake_telegram.token, secret_key=SECRET, api_base=fake_telegram.url
+        )
+        try:
+            drain_once(sessions, {"telegram": sender}, now=ten_am, tasks=[enqueue_due_reminders])
+        finally:
+            sender.close()
+        sent = {str(m["chat_id"]): m["text"] for m in fake_telegram.sent()}
+    return {route: sent[address[route]] for route in ROUTE_PAGES}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("channel", ["sms", "telegram"])
+def test_each_routes_reminder_names_its_own_page(
+    sessions, fake_twilio, fake_telegram, channel, lang
+):
+    """Every reminder linked the expungement forms: a shielding reminder sent the person to
+    the wrong forms (shielding has its own guide), and a youth court one to adult forms."""
+    texts = _send_due_reminders(sessions, channel, lang, fake_twilio, fake_telegram)
+
+    for route, page in ROUTE_PAGES.items():
+        assert page in texts[route], route
+        assert "410-260-1392" in texts[route], route
+    assert EXPUNGEMENT_FORMS not in texts["shielding"]
+    assert FORMS_LABEL[lang] not in texts["juvenile_expungement"]
+    assert ASK_WHICH_FORM[lang] in texts["juvenile_expungement"]
+
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize(
@@ -633,7 +702,7 @@ def test_a_reminder_says_what_to_do_and_who_helps_within_three_texts(lang, pathw
     telegram = reminder_text("telegram", lang, pathway)
 
     assert render_text(f"pathway.{pathway}", lang) in telegram
-    assert "mdcourts.gov/legalhelp/expungement" in sms
+    assert ROUTE_PAGES[pathway] in sms
     assert "410-260-1392" in sms
     assert is_gsm7(sms)
     assert sms_segments(sms) <= 3
