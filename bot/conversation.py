@@ -815,10 +815,15 @@ def _on_remind_confirm(state: State, inbound: Inbound, ctx: Context) -> Transiti
     )
     return _say(
         back,
-        Reply("chat.remind.saved", {"date": str(reminder["due_on"])}),
+        Reply(_reminder_saved_key(inbound), {"date": str(reminder["due_on"])}),
         *prompt(back),
         effects=(effect,),
     )
+
+
+def _reminder_saved_key(inbound: Inbound) -> str:
+    """SMS people text DELETE; on Telegram the command is /delete (its "/" menu names it)."""
+    return "chat.remind.saved.sms" if inbound.channel == "sms" else "chat.remind.saved.other"
 
 
 def _on_learn(state: State, inbound: Inbound, ctx: Context) -> Transition:

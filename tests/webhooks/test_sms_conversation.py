@@ -59,7 +59,7 @@ SCRIPT = [
     ("Baltimore City", "open criminal case"),
     ("no", "likely"),
     ("2", "Is that OK?"),
-    ("YES", "We will remind you on December 31, 2030"),
+    ("YES", "We will remind you on December 31, 2030. Text DELETE at any time to cancel."),
 ]
 
 

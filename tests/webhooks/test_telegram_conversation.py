@@ -46,7 +46,7 @@ SCRIPT = [
     ("button:1", "caso penal abierto"),
     ("button:2", "probablemente"),
     ("button:2", "¿Está bien?"),
-    ("button:yes", "31 de diciembre de 2030"),
+    ("button:yes", "el 31 de diciembre de 2030. Envíe /borrar cuando quiera para cancelar."),
 ]
 
 
