@@ -349,6 +349,9 @@ def test_an_upload_says_it_has_started_and_cannot_be_sent_twice(app, page, worke
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     _sign_in(page, worker)
     page.get_by_role("link", name="Batch").click()
+    # The page's script sets up the button when the page has loaded; on a busy machine the
+    # form is there before that.
+    page.wait_for_load_state()
     page.get_by_label("CSV file", exact=True).set_input_files(str(listing))
     posts.clear()
 
