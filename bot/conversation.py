@@ -780,8 +780,7 @@ def _on_result(state: State, inbound: Inbound, ctx: Context) -> Transition:
         choice = parse_option(inbound.text, words_only)
     result = state.result or {}
     if choice == "detail":
-        detail = tuple(reply_from_json(r) for r in result.get("detail") or ())
-        return _say(state, *detail, *prompt(state))
+        return _show_detail(state, result)
     if choice == "remind":
         if not result.get("reminder"):
             return _say(state, Reply("chat.remind.none"), *prompt(state))
@@ -792,6 +791,19 @@ def _on_result(state: State, inbound: Inbound, ctx: Context) -> Transition:
     if is_greeting(inbound.text):
         return _say(state, *prompt(state))
     return _miss(state, "chat.miss.number", max="3")
+
+
+def _show_detail(state: State, result: Mapping[str, Any]) -> Transition:
+    """The longer explanation once; asked again, a short line says it was sent.
+
+    The long text again (on SMS up to several messages, each paid for) buried the next-step
+    options under what the person had just read.
+    """
+    detail = tuple(reply_from_json(r) for r in result.get("detail") or ())
+    if detail and result.get("detail_sent"):
+        return _say(state, Reply("chat.result.detail_sent"), *prompt(state))
+    shown = replace(state, result={**result, "detail_sent": True}) if detail else state
+    return _say(shown, *detail, *prompt(shown))
 
 
 def _on_remind_confirm(state: State, inbound: Inbound, ctx: Context) -> Transition:

@@ -402,3 +402,56 @@ def test_purge_treats_answered_requests_like_the_others(records):
 
     assert counts["handoff_requests"] == 2
     assert [row.id for row in _handoff_rows(records)] == ids[2:]
+
+
+# ---- what the person sees: a result's detail, a miss, the explainer (SMS) ----------------
+
+#: (the language digit, the word for "more detail", what the second press says, the options)
+DETAIL_AGAIN = {
+    "en": ("1", "more detail", "We already sent you more detail. It is in a message above.",
+           "What next? Reply with a number."),
+    "es": ("2", "mas detalle", "Ya le enviamos mas detalles. Estan en un mensaje mas arriba.",
+           "¿Y ahora? Responda con un numero."),
+}  # fmt: skip
+
+
+def _at_the_result(person: Person, lang: str) -> str:
+    person.say("hi")
+    person.say(DETAIL_AGAIN[lang][0])
+    person.say("1")
+    person.say("0B-0999-0001")
+    person.say(DOB)
+    return person.say("no")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("how", ["number", "words"])
+def test_more_detail_asked_again_says_it_was_sent_instead_of_sending_it_again(records, lang, how):
+    person = Person(records)
+    _at_the_result(person, lang)
+    detail = person.say("1")
+    _, word, already_sent, next_steps = DETAIL_AGAIN[lang]
+
+    again = person.say("1" if how == "number" else word)
+
+    assert already_sent not in detail
+    assert again.startswith(already_sent)
+    assert next_steps in again  # the same options as after the detail
+    assert again[again.index(next_steps) :] == detail[detail.index(next_steps) :]
+    assert len(again) < len(detail) / 2
+    assert person.row().state["step"] == "result"
+
+
+def test_a_new_result_sends_its_detail_again(records):
+    person = Person(records)
+    _at_the_result(person, "en")
+    first = person.say("1")
+    person.say("MENU")
+    person.say("1")
+    person.say("0B-0999-0001")
+    person.say(DOB)
+    person.say("no")
+
+    second = person.say("1")
+
+    assert second == first

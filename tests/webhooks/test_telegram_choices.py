@@ -1,0 +1,99 @@
+"""Buttons a person on Telegram needs where they are: after a miss, between topics, after a
+result. Real Bot API update JSON to /telegram/webhook; the reply is what Telegram shows."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.fakes.channels
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.fakes.channels import (  # noqa: F401 - fixtures
+    channel_app,
+    channel_client,
+    post_update,
+    tg_callback_update,
+    tg_message_update,
+)
+
+#: One chat per test (the per-chat throttle counts each chat's messages for a minute).
+_chats = itertools.count(66001)
+
+
+class TelegramChat:
+    """One person in a private chat with the bot, pressing buttons and typing."""
+
+    def __init__(self, client: FlaskClient, language_code: str) -> None:
+        self.client = client
+        self.language_code = language_code
+        self.chat_id = next(_chats)
+
+    def type(self, text: str) -> dict[str, Any]:
+        """Send a typed message; return the bot's inline ``sendMessage`` reply."""
+        update = tg_message_update(text, user_id=self.chat_id, language_code=self.language_code)
+        return self._post(update)
+
+    def press(self, callback_data: str) -> dict[str, Any]:
+        """Press an inline button under one of the bot's messages."""
+        update = tg_callback_update(
+            callback_data, user_id=self.chat_id, language_code=self.language_code
+        )
+        return self._post(update)
+
+    def _post(self, update: dict[str, Any]) -> dict[str, Any]:
+        response = post_update(self.client, update)
+        assert response.status_code == 200
+        reply = response.get_json()
+        assert reply["method"] == "sendMessage"
+        return reply
+
+
+def keyboard(reply: dict[str, Any]) -> list[tuple[str, str]]:
+    """The inline keyboard under a reply, as (label, callback data), one button a row."""
+    rows = reply.get("reply_markup", {}).get("inline_keyboard", [])
+    return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
+
+def press_label(chat: TelegramChat, reply: dict[str, Any], label: str) -> dict[str, Any]:
+    """Press the button shown with ``label`` under ``reply``."""
+    return chat.press(dict(keyboard(reply))[label])
+
+
+# ---- "More detail" pressed twice ----------------------------------------------------------
+
+DETAIL_SENT = {
+    "en": "We already sent you more detail. It is in a message above.",
+    "es": "Ya le enviamos más detalles. Están en un mensaje más arriba.",
+}
+EMPLOYERS = {"en": "What employers can see", "es": "Lo que pueden ver los empleadores"}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_more_detail_pressed_again_says_it_was_sent_and_offers_the_next_steps(
+    channel_client, lang
+):
+    chat = TelegramChat(channel_client, lang)
+    chat.type("/start")
+    chat.press("menu:2")
+    chat.press("q_charge:1")
+    chat.press("q_other:2")
+    chat.press("q_outcome:3")  # dropped in 2015, in the city, nothing open now
+    chat.type("2015")
+    chat.press("q_court:1")
+    chat.press("q_open:2")
+
+    detail = chat.press("result:1")
+    again = chat.press("result:1")
+
+    assert EMPLOYERS[lang] in detail["text"]
+    assert again["text"].startswith(DETAIL_SENT[lang])
+    assert EMPLOYERS[lang] not in again["text"]
+    assert keyboard(again) == keyboard(detail)
+    assert [value for _, value in keyboard(again)] == ["result:1", "result:2"]
+    person = press_label(chat, again, keyboard(again)[1][0])  # the next steps still work
+    assert [value for _, value in keyboard(person)] == [
+        "handoff_confirm:yes",
+        "handoff_confirm:no",
+    ]
