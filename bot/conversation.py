@@ -442,7 +442,14 @@ def _miss(state: State, key: str, **params: str) -> Transition:
     if misses >= MAX_MISSES:
         moved = _goto(state, "menu")
         return _say(moved, Reply("chat.miss.offer"), *prompt(moved))
-    return _say(replace(state, misses=misses), Reply(key, params))
+    return _say(replace(state, misses=misses), Reply(key, params, choices=_asked_choices(state)))
+
+
+def _asked_choices(state: State) -> tuple[Choice, ...]:
+    """The buttons of the question still waiting, for the "I did not understand" reply: on
+    Telegram they were only under the question, often scrolled away (SMS shows no buttons)."""
+    offered = [reply.choices for reply in prompt(state) if reply.choices]
+    return offered[-1] if offered else ()
 
 
 def _to_menu(state: State, *before: Reply) -> Transition:

@@ -455,3 +455,22 @@ def test_a_new_result_sends_its_detail_again(records):
     second = person.say("1")
 
     assert second == first
+
+
+def test_on_sms_a_miss_and_the_explainer_stay_numbered_text_without_buttons(records):
+    person = Person(records)
+    person.say("hi")
+    person.say("1")
+    person.say("2")  # the questions
+
+    missed = person.send("the one with the cop").messages
+
+    assert [(m.text, m.buttons) for m in missed] == [
+        ("Sorry, I did not get that. Please reply with a number from 1 to 5.", ())
+    ]
+    person.say("MENU")
+    topics = person.send("3").messages
+    assert "\n1 Pardon\n2 Expungement\n" in topics[-1].text
+    pardon = person.send("1").messages
+    assert pardon[-1].text.endswith("Reply another number to learn more, or reply MENU.")
+    assert [m.buttons for m in (*topics, *pardon)] == [()] * (len(topics) + len(pardon))

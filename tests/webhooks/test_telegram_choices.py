@@ -61,6 +61,57 @@ def press_label(chat: TelegramChat, reply: dict[str, Any], label: str) -> dict[s
     return chat.press(dict(keyboard(reply))[label])
 
 
+# ---- "I did not understand" comes with the question's buttons ------------------------------
+
+MISS_NUMBER = {
+    "en": "Sorry, I did not get that. Please reply with a number from 1 to 5.",
+    "es": "Perdón, no entendí. Responda con un número del 1 al 5.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_an_answer_not_understood_gets_the_questions_buttons_again(channel_client, lang):
+    chat = TelegramChat(channel_client, lang)
+    chat.type("/start")
+    question = chat.press("menu:2")  # I don't know my case number: the charge question
+
+    missed = chat.type("the one with the cop")
+
+    assert missed["text"] == MISS_NUMBER[lang]
+    assert keyboard(missed) == keyboard(question)
+    assert [value for _, value in keyboard(missed)] == [f"q_charge:{n}" for n in range(1, 6)]
+    answered = chat.press(keyboard(missed)[0][1])  # a button under the miss answers it
+    assert [value for _, value in keyboard(answered)] == ["q_other:1", "q_other:2", "q_other:3"]
+
+
+def test_a_date_not_understood_offers_not_sure_again(channel_client):
+    chat = TelegramChat(channel_client, "en")
+    chat.type("/start")
+    chat.press("menu:2")
+    chat.press("q_charge:1")
+    chat.press("q_other:2")
+    chat.press("q_outcome:3")  # dropped: next, when it happened
+
+    missed = chat.type("a long time ago")
+
+    assert missed["text"] == (
+        "Sorry, I could not read that date. Try a year, like 2015. Or reply NOT SURE."
+    )
+    assert keyboard(missed) == [("Not sure", "q_when:not sure")]
+    assert "Where was the case?" in press_label(chat, missed, "Not sure")["text"]
+
+
+def test_a_yes_or_no_not_understood_offers_yes_and_no_again(channel_client):
+    chat = TelegramChat(channel_client, "en")
+    chat.type("/start")
+    chat.press("menu:4")  # talk to a person: share the summary?
+
+    missed = chat.type("what would you share?")
+
+    assert missed["text"] == "Sorry, I did not get that. Please reply YES or NO."
+    assert keyboard(missed) == [("Yes", "handoff_confirm:yes"), ("No", "handoff_confirm:no")]
+
+
 # ---- "More detail" pressed twice ----------------------------------------------------------
 
 DETAIL_SENT = {
