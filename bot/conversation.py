@@ -866,7 +866,9 @@ def _on_learn(state: State, inbound: Inbound, ctx: Context) -> Transition:
     replies = [Reply(f"chat.learn.{topic}")]
     if topic in LEARN_CITED:
         replies.append(Reply(f"chat.learn.law.{topic}"))
-    return _say(replace(state, misses=0), *replies, Reply("chat.learn.more"))
+    # The topics again as buttons; SMS shows none, and its text says to reply another number.
+    more = Reply("chat.learn.more", choices=_choices("chat.btn.learn", LEARN))
+    return _say(replace(state, misses=0), *replies, more)
 
 
 def _ask_handoff(state: State) -> Transition:

@@ -112,6 +112,45 @@ def test_a_yes_or_no_not_understood_offers_yes_and_no_again(channel_client):
     assert keyboard(missed) == [("Yes", "handoff_confirm:yes"), ("No", "handoff_confirm:no")]
 
 
+# ---- the options explainer: topics as buttons -------------------------------------------
+
+LEARN_BUTTONS = {
+    "en": [
+        "Pardon",
+        "Expungement",
+        "Shielding",
+        "What employers see",
+        "Free legal help",
+        "Prison, or no pardon",
+    ],
+    "es": [
+        "Indulto",
+        "Borrar el récord",
+        "Ocultar el récord",
+        "Lo que ven los empleadores",
+        "Ayuda legal gratis",
+        "Prisión, o sin indulto",
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_after_a_topic_the_other_topics_are_buttons(channel_client, lang):
+    chat = TelegramChat(channel_client, lang)
+    chat.type("/start")
+    topics = chat.press("menu:3")
+
+    pardon = press_label(chat, topics, LEARN_BUTTONS[lang][0])
+
+    assert ("forgives the crime" if lang == "en" else "indultó (perdonó)") in pardon["text"]
+    assert keyboard(pardon) == [
+        (label, f"learn:{n}") for n, label in enumerate(LEARN_BUTTONS[lang], start=1)
+    ]
+    help_topic = press_label(chat, pardon, LEARN_BUTTONS[lang][4])
+    assert "410-547-6537" in help_topic["text"]
+    assert [label for label, _ in keyboard(help_topic)] == LEARN_BUTTONS[lang]
+
+
 # ---- "More detail" pressed twice ----------------------------------------------------------
 
 DETAIL_SENT = {
