@@ -1056,6 +1056,8 @@ def advance(state: State, inbound: Inbound, ctx: Context) -> Transition:
     if state.step != "new" and idle > EXPIRE_AFTER:
         state = State(handoff_waiting=state.handoff_waiting)
     welcome_back = state.step != "new" and idle > WELCOME_BACK_AFTER
+    if welcome_back:
+        state = _detail_not_sent(state)
     transition = _dispatch(state, inbound, ctx, welcome_back=welcome_back)
     new_state = transition.state
     if not any(isinstance(effect, ForgetMe) for effect in transition.effects):
@@ -1066,6 +1068,15 @@ def advance(state: State, inbound: Inbound, ctx: Context) -> Transition:
     if welcome_back and replies and replies[0].key != "chat.welcome_back":
         replies = (Reply("chat.welcome_back"), *replies)
     return Transition(new_state, replies, transition.effects)
+
+
+def _detail_not_sent(state: State) -> State:
+    """Someone back after a day may no longer have the message with the detail (a basic
+    phone keeps few texts): "it is in a message above" would send them looking for nothing."""
+    result = state.result or {}
+    if not result.get("detail_sent"):
+        return state
+    return replace(state, result={k: v for k, v in result.items() if k != "detail_sent"})
 
 
 def _buttons_of_step(replies: tuple[Reply, ...], step: str) -> tuple[Reply, ...]:

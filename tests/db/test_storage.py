@@ -457,6 +457,21 @@ def test_a_new_result_sends_its_detail_again(records):
     assert second == first
 
 
+def test_more_detail_asked_again_after_a_day_away_is_sent_again(records):
+    """A basic phone keeps few texts: after a day, "it is in a message above" may point at
+    nothing, so the detail itself goes out again."""
+    person = Person(records)
+    _at_the_result(person, "en")
+    first = person.say("1")
+
+    back = person.send("1", at=person.now + dt.timedelta(hours=25)).messages
+    text = "\n".join(m.text for m in back)
+
+    assert DETAIL_AGAIN["en"][2] not in text
+    assert first in text  # the same detail, after the "welcome back" line
+    assert person.say("1").startswith(DETAIL_AGAIN["en"][2])  # and only once again
+
+
 def test_on_sms_a_miss_and_the_explainer_stay_numbered_text_without_buttons(records):
     person = Person(records)
     person.say("hi")
