@@ -138,8 +138,12 @@ def _queue(
     body: str,
     purpose: str,
     delay: dt.timedelta = dt.timedelta(0),
+    answer_key: str | None = None,
 ) -> None:
-    """Add an outbox row once per ``dedupe_key`` (a provider retry queues nothing new)."""
+    """Add an outbox row once per ``dedupe_key`` (a provider retry queues nothing new).
+
+    Rows sharing an ``answer_key`` are parts of one answer: the worker sends them in order.
+    """
     session = db_session()
     settings = settings_of(current_app)
     now = utcnow()
@@ -150,6 +154,7 @@ def _queue(
         "body": body,
         "purpose": purpose,
         "dedupe_key": dedupe_key,
+        "answer_key": answer_key,
         "status": "queued",
         "attempts": 0,
         "not_before": now + delay,
@@ -201,6 +206,7 @@ def _respond(
                     body=json.dumps(extra.to_json()),
                     purpose=TELEGRAM_RICH,
                     delay=FOLLOW_ON_DELAY * index,
+                    answer_key=f"tg:{message_id}",
                 )
             notify_outbox(session)
             session.commit()

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from db.base import utcnow
 from db.models import OutboxMessage
@@ -98,6 +98,25 @@ def _mark_opted_out(session: Session, channel: str, sender_hash: str, source: st
         row.changed_at = utcnow()
 
 
+#: Statuses of a message that has not left yet: a later part of its answer waits for it.
+UNSENT = ("queued", "sending")
+
+
+def _behind_an_unsent_part() -> ColumnElement[bool]:
+    """True for a message whose answer has an earlier part (lower id) not yet sent or settled.
+
+    A long answer's parts go out one after another: a part back in the queue after a 429 (or
+    being sent by another worker) holds the later ones, and only them: messages without an
+    ``answer_key`` (reminders) and other people's answers are never held.
+    """
+    earlier = aliased(OutboxMessage)
+    return exists().where(
+        earlier.answer_key == OutboxMessage.answer_key,
+        earlier.id < OutboxMessage.id,
+        earlier.status.in_(UNSENT),
+    )
+
+
 def _claim(
     session: Session, channels: Sequence[str], moment: dt.datetime, batch: int
 ) -> tuple[list[OutboxMessage], int]:
@@ -108,6 +127,7 @@ def _claim(
             OutboxMessage.status == "queued",
             OutboxMessage.not_before <= moment,
             OutboxMessage.channel.in_(channels),
+            ~_behind_an_unsent_part(),
         )
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(batch)
@@ -181,20 +201,6 @@ def drain_once(
                 log.info("worker task lost a race", extra={"task": getattr(task, "__name__", "")})
     with sessions() as session:
         claimed, skipped = _claim(session, list(senders), moment, batch) if senders else ([], 0)
-        waiting = session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(
-                OutboxMessage.status == "queued",
-                OutboxMessage.not_before <= moment,
-                OutboxMessage.channel.not_in(list(senders)),
-            )
-        )
-        next_due = session.scalar(
-            select(func.min(OutboxMessage.not_before)).where(
-                OutboxMessage.status == "queued", OutboxMessage.channel.in_(list(senders))
-            )
-        )
     sent = failed = retried = 0
     for message in claimed:
         outcome = _send_one(sessions, senders[message.channel], message, moment)
@@ -206,6 +212,25 @@ def drain_once(
             skipped += 1
         else:
             failed += 1
+    # Counted after the sends: a part that was waiting for the one just sent is due now, and
+    # a part held behind a retried one is not (counting it would spin the loop until then).
+    with sessions() as session:
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.status == "queued",
+                OutboxMessage.not_before <= moment,
+                OutboxMessage.channel.not_in(list(senders)),
+            )
+        )
+        next_due = session.scalar(
+            select(func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.status == "queued",
+                OutboxMessage.channel.in_(list(senders)),
+                ~_behind_an_unsent_part(),
+            )
+        )
     return DrainReport(
         sent=sent,
         failed=failed,

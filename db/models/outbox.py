@@ -26,6 +26,10 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(32), default="notice")
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    #: The answer this message is a part of (Telegram: ``tg:<message id>``). Parts of one
+    #: answer go out in ``id`` order: a part waits while an earlier one is still unsent, so
+    #: a part retried after a 429 is never overtaken by the next.
+    answer_key: Mapped[str | None] = mapped_column(String(128), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

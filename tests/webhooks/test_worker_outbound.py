@@ -1,4 +1,5 @@
 """The outbox worker with the real twilio Client and PTB Bot, against fakes on 127.0.0.1."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.fakes.channels
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from db.identity import encrypt_address
 from db.models import OutboxMessage
 from db.models.channels import ChannelOptOut
 from knowledge.texts import render as render_text
+from tests.fakes.channels import CHANNEL_CONFIG, channel_app, next_update_id  # noqa: F401
 from tests.fakes.servers import FakeTelegram, FakeTwilio, TwilioFailure
 from webhooks.cli import cli
 from webhooks.outbound import (
@@ -82,7 +84,7 @@ def _queue(sessions, *, channel="sms", to=NUMBER, body="Your reminder", sender="
         message = OutboxMessage(
             channel=channel,
             sender_hash=sender,
-            recipient_encrypted=encrypt_address(SECRET, to),
+            recipient_encrypted=encrypt_address(extra.pop("secret", SECRET), to),
             body=body,
             purpose=extra.pop("purpose", "reminder"),
             status="queued",
@@ -411,6 +413,116 @@ def test_telegram_429_waits_for_retry_after(sessions, fake_telegram, telegram_se
     row = _row(sessions, message_id)
     assert (report.retried, row.status) == (1, "queued")
     assert before + dt.timedelta(seconds=6) < row.not_before < utcnow() + dt.timedelta(seconds=8)
+
+
+TOO_MANY_REQUESTS = (
+    429,
+    {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 7",
+        "parameters": {"retry_after": 7},
+    },
+)
+
+
+def _long_answer_from_the_webhook(channel_app, chat: int, texts: list[str]) -> dt.datetime:
+    """Queue a long answer's parts as the webhook does (the first goes back inline, the
+    others into the outbox 1.5 s apart); return when it was queued."""
+    from bot.model import OutboundMessage
+    from webhooks.channel_runtime import Answer
+    from webhooks.telegram import _respond
+
+    answer = Answer(tuple(OutboundMessage(text) for text in texts), "en", "replied")
+    queued_at = utcnow()
+    with channel_app.test_request_context():
+        sender = f"{chat:064d}"
+        _respond(f"{next_update_id()}:{sender[:16]}", chat, sender, answer, None)
+    return queued_at
+
+
+def _received(fake: FakeTelegram) -> list[str]:
+    """What Telegram was asked to send, in the order it was asked (refused calls too)."""
+    return [params["text"][:1] for params in fake.sent()]
+
+
+@pytest.fixture
+def channel_telegram_sender(fake_telegram):
+    sender = TelegramSender(
+        token=fake_telegram.token,
+        secret_key=CHANNEL_CONFIG["RECORDCHECK_SECRET_KEY"],
+        api_base=fake_telegram.url,
+    )
+    yield sender
+    sender.close()
+
+
+def test_a_part_retried_after_a_429_is_not_overtaken_by_the_next_part(
+    channel_app, sessions, fake_telegram, channel_telegram_sender
+):
+    """Part 2 of a long answer got a 429 and went back to the queue for 7 seconds; part 3 fell
+    due meanwhile and arrived first, so the answer read out of order."""
+    senders = {"telegram": channel_telegram_sender}
+    queued_at = _long_answer_from_the_webhook(
+        channel_app, 9001, ["A" * 4000, "B" * 4000, "C" * 4000]
+    )
+    fake_telegram.failures.append(TOO_MANY_REQUESTS)
+
+    drain_once(sessions, senders, now=queued_at + dt.timedelta(seconds=2))  # part 2: 429
+    meanwhile = drain_once(sessions, senders, now=queued_at + dt.timedelta(seconds=4))
+
+    assert _received(fake_telegram) == ["B"]
+    with sessions() as session:
+        retry_at = session.scalar(
+            select(OutboxMessage.not_before).where(OutboxMessage.last_error == "telegram 429")
+        )
+    # The worker sleeps until part 2's retry, not spinning on part 3 that is held behind it.
+    assert meanwhile.next_due == retry_at
+    after_retry = retry_at + dt.timedelta(seconds=1)
+    drain_once(sessions, senders, now=after_retry)
+    drain_once(sessions, senders, now=after_retry)
+    assert _received(fake_telegram) == ["B", "B", "C"]
+
+
+def test_a_worker_that_fell_behind_still_sends_an_answers_parts_in_order(
+    channel_app, sessions, fake_telegram, channel_telegram_sender
+):
+    """With every part due in one pass, a 429 on part 2 must hold part 3 in that pass too."""
+    senders = {"telegram": channel_telegram_sender}
+    queued_at = _long_answer_from_the_webhook(
+        channel_app, 9001, ["A" * 4000, "B" * 4000, "C" * 4000]
+    )
+    fake_telegram.failures.append(TOO_MANY_REQUESTS)
+
+    drain_once(sessions, senders, now=queued_at + dt.timedelta(minutes=5))
+
+    assert _received(fake_telegram) == ["B"]
+
+
+def test_a_retried_part_holds_only_its_own_answer(
+    channel_app, sessions, fake_telegram, channel_telegram_sender
+):
+    """Someone else's answer, and a reminder to the same person, go out while it waits."""
+    senders = {"telegram": channel_telegram_sender}
+    queued_at = _long_answer_from_the_webhook(
+        channel_app, 9001, ["A" * 4000, "B" * 4000, "C" * 4000]
+    )
+    _long_answer_from_the_webhook(channel_app, 9002, ["D" * 4000, "E" * 4000])
+    fake_telegram.failures.append(TOO_MANY_REQUESTS)
+    drain_once(sessions, senders, now=queued_at + dt.timedelta(seconds=2))  # "B": 429
+    _queue(
+        sessions,
+        channel="telegram",
+        to="9001",
+        body="Reminder",
+        sender=f"{9001:064d}",
+        secret=CHANNEL_CONFIG["RECORDCHECK_SECRET_KEY"],
+        not_before=queued_at + dt.timedelta(seconds=3),
+    )
+
+    drain_once(sessions, senders, now=queued_at + dt.timedelta(seconds=5))
+
+    assert sorted(_received(fake_telegram)) == ["B", "E", "R"]
 
 
 def test_worker_logs_name_no_number_and_no_body(sessions, fake_twilio, caplog):
