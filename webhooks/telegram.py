@@ -3,8 +3,10 @@
 Checks ``X-Telegram-Bot-Api-Secret-Token`` in constant time, parses the update with PTB's
 ``Update.de_json(data, None)`` (pure, synchronous: no ``Application``, no event loop in the web
 worker) and de-duplicates on ``update_id`` through ``bot.service.handle``. Private chats only;
-a group gets one line. Anything a webhook reply cannot carry (a second message, the answer to
-a button press) goes through the outbox, so no outbound HTTP call sits on the request path.
+in a group, a command, mention or reply to this bot gets one line (the bot's username comes
+from the database, stored there by ``recordcheck telegram set-webhook``). Anything a webhook
+reply cannot carry (a second message, the answer to a button press) goes through the outbox,
+so no outbound HTTP call sits on the request path.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -40,9 +43,13 @@ from webhooks.channel_runtime import (
 from webhooks.db import db_session
 from webhooks.outbound import TELEGRAM_CALLBACK_ANSWER, TELEGRAM_RICH
 from webhooks.outbox_signal import notify_outbox
+from webhooks.telegram_identity import BotIdentity, load_bot_identity
 from webhooks.throttle import Verdict
 
 bp = Blueprint("telegram", __name__)
+log = logging.getLogger("recordcheck.telegram")
+#: ``app.extensions`` key: the app has logged that it does not know the bot's username.
+_UNKNOWN_IDENTITY_LOGGED = "recordcheck.telegram_identity_unknown_logged"
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 #: How long an answer's next part waits in the outbox: the first part goes back in the
@@ -223,18 +230,44 @@ def _command(text: str) -> str | None:
     return f"/{name}" if name in COMMANDS else None
 
 
-def _addressed_to_a_bot(message: Message) -> bool:
-    """A command, an @mention of a bot (bot usernames end in "bot") or a reply to a bot."""
+def _addressed_to_a_bot(message: Message, me: BotIdentity | None) -> bool:
+    """A command, an @mention or a reply, to this bot (``me``).
+
+    Without ``me`` (set-webhook has not stored the bot's username yet) to any bot: a command,
+    a mention of any username ending in "bot" (as every bot's does), a reply to any bot. That
+    is also the quick first look that keeps a group's chatter away from the database.
+    """
     text = message.text or ""
     if text.startswith("/"):
-        return True
+        # "/start@OtherBot" is for the other bot; a bare "/start" may be for any of them.
+        addressee = text[1:].split(maxsplit=1)[0].partition("@")[2] if len(text) > 1 else ""
+        return me is None or not addressee or me.is_named(addressee)
     replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
+    author = replied.from_user if replied is not None else None
+    if author is not None and author.is_bot and (me is None or author.id == me.bot_id):
         return True
     return any(
-        entity.type == "mention" and _text_of(text, entity).lower().endswith("bot")
+        entity.type == "mention" and _names(_text_of(text, entity), me)
         for entity in message.entities
     )
+
+
+def _names(mention: str, me: BotIdentity | None) -> bool:
+    """Whether an @mention is of this bot (of any bot when ``me`` is unknown)."""
+    return mention.lower().endswith("bot") if me is None else me.is_named(mention)
+
+
+def _bot_identity() -> BotIdentity | None:
+    """The bot's stored identity; when there is none, say once in this process's log that a
+    group's mention of any bot gets our line until ``recordcheck telegram set-webhook`` runs."""
+    me = load_bot_identity(db_session())
+    if me is None and not current_app.extensions.get(_UNKNOWN_IDENTITY_LOGGED):
+        current_app.extensions[_UNKNOWN_IDENTITY_LOGGED] = True
+        log.warning(
+            "telegram bot username unknown: in groups, a command, a mention of any bot or a "
+            "reply to any bot gets the one line; run recordcheck telegram set-webhook to store it"
+        )
+    return me
 
 
 def _text_of(text: str, entity: MessageEntity) -> str:
@@ -315,11 +348,16 @@ def webhook() -> Response:
         note(outcome="ignored")
         return Response(status=200)
     if message.chat.type != "private":
-        if message.text is None or not _addressed_to_a_bot(message):
+        if (
+            message.text is None
+            or not _addressed_to_a_bot(message, None)
+            or not _addressed_to_a_bot(message, _bot_identity())
+        ):
             # Joins, leaves, renames, migrations and media: a bot sees every one of them in a
             # group, and a line for each would spam the group (and a migrated id refuses it).
             # So would a line under every neighbour's message in a group that made the bot
-            # an admin (admins see all messages): only a message to a bot is answered.
+            # an admin (admins see all messages), or under a message to another bot: only a
+            # message to this bot is answered.
             note(outcome="ignored")
             return Response(status=200)
         note(outcome="group")

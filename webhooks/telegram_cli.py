@@ -1,7 +1,9 @@
 """``recordcheck telegram set-webhook | webhook-info | delete-webhook``.
 
 The webhook is registered from this command, never at start-up: with N web workers a start-up
-hook would call ``setWebhook`` N times on every deploy.
+hook would call ``setWebhook`` N times on every deploy. set-webhook also stores the bot's
+username (``getMe``) in the database, where the webhook reads it to answer in a group only a
+message meant for this bot.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 
 from knowledge.texts import render as render_text
+from webhooks.cli_db import migrated_engine
 from webhooks.config import ConfigError, Settings, load_settings
+from webhooks.telegram_identity import BotIdentity, store_bot_identity
 
 WEBHOOK_PATH = "/telegram/webhook"
 #: Update types the webhook handles (others are never sent to us).
@@ -98,6 +102,37 @@ def set_webhook(max_connections: int, drop_pending: bool) -> None:
     _call(settings, "set_my_commands", commands=menu_commands("en"))
     _call(settings, "set_my_commands", commands=menu_commands("es"), language_code="es")
     click.echo("commands menu set: /start /help /lang /delete (Spanish: /ayuda /idioma /borrar)")
+    _remember_bot(settings)
+
+
+def _remember_bot(settings: Settings) -> None:
+    """Ask Telegram who the bot is (``getMe``) and store it where the webhook reads it, so
+    that in a group only a command, a mention or a reply to this bot gets the one line.
+
+    The webhook is set either way: a database that cannot take it is a warning, and the
+    webhook then answers a mention of any bot, as before.
+    """
+    from db.engine import make_session_factory
+
+    me = _call(settings, "get_me")
+    identity = BotIdentity(me.username or "", me.id)
+    try:
+        engine = migrated_engine(settings.database_url)
+    except click.ClickException as error:
+        click.echo(
+            f"warning: bot username @{identity.username} not stored ({error.message}); until "
+            "it is, a mention of any bot in a group gets the one line. Run this command again "
+            "once the database is ready.",
+            err=True,
+        )
+        return
+    try:
+        with make_session_factory(engine)() as session:
+            store_bot_identity(session, identity)
+            session.commit()
+    finally:
+        engine.dispose()
+    click.echo(f"bot username stored: @{identity.username} (groups: only messages to it answered)")
 
 
 @telegram.command("webhook-info")

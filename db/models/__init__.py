@@ -6,6 +6,7 @@ Each feature keeps its models in its own module and adds one import line here.
 from db.base import Base
 from db.models.channels import (  # noqa: F401 - registers the channel tables
     ChannelOptOut,
+    ChannelSetting,
     DeliveryStatus,
     SenderThrottle,
 )

@@ -1,4 +1,5 @@
-"""Channel bookkeeping: SMS opt-outs, delivery statuses and per-sender throttle counters.
+"""Channel bookkeeping: SMS opt-outs, delivery statuses, per-sender throttle counters and
+what a channel learned from its provider (the Telegram bot's username).
 
 Senders appear only as keyed hashes (``db.identity.sender_hash``); no number, chat id or
 message body is stored here.
@@ -68,3 +69,17 @@ class SenderThrottle(Base):
     key: Mapped[str] = mapped_column(String(96), primary_key=True)
     window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class ChannelSetting(Base):
+    """A fact a channel learns from its provider once, for every web worker to read without
+    asking the provider again: Telegram's bot username and id (``getMe``), stored by
+    ``recordcheck telegram set-webhook`` and read by the webhook to know a mention of us from
+    a mention of another bot. No personal data."""
+
+    __tablename__ = "channel_settings"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

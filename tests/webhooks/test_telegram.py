@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from tests.fakes.channels import (  # noqa: F401 - fixtures
     PHOTO,
     STICKER,
     TG_SECRET,
+    TG_TOKEN,
     channel_app,
     channel_client,
     log_lines,
@@ -27,7 +29,9 @@ from tests.fakes.channels import (  # noqa: F401 - fixtures
     tg_callback_update,
     tg_message_update,
 )
+from tests.fakes.servers import FakeTelegram
 from webhooks.app import create_app
+from webhooks.cli import cli
 from webhooks.outbound import TELEGRAM_CALLBACK_ANSWER, TELEGRAM_RICH
 from webhooks.throttle import CHAT_LIMIT
 
@@ -328,6 +332,107 @@ def test_a_message_to_the_bot_in_a_group_gets_the_one_line(channel_client, addre
     reply = post_update(channel_client, update).get_json()
 
     assert reply["text"].startswith("I only talk in a private chat.")
+
+
+@pytest.fixture
+def bot_username_stored(monkeypatch, database_url):
+    """``recordcheck telegram set-webhook`` has run: it learned from Telegram (a fake of the
+    Bot API answering getMe as @recordcheck_test_bot, id 123456) who the bot is."""
+    fake = FakeTelegram(token=TG_TOKEN).start()
+    try:
+        for name, value in {
+            "DATABASE_URL": database_url,
+            "TELEGRAM_BOT_TOKEN": TG_TOKEN,
+            "TELEGRAM_API_BASE": fake.url,
+            "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+            "RECORDCHECK_PUBLIC_BASE_URL": "https://rc.example.org",
+        }.items():
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+        assert result.exit_code == 0, result.output
+    finally:
+        fake.stop()
+
+
+def _mention(text: str, username: str) -> dict[str, object]:
+    """A group message's text and its Bot API "mention" entity for ``@username``."""
+    offset = text.index(f"@{username}")
+    return {"text": text, "entities": [{"offset": offset, "length": len(username) + 1,
+                                        "type": "mention"}]}  # fmt: skip
+
+
+def _reply_to(author: dict[str, object]) -> dict[str, object]:
+    """A group message replying to one written by ``author``."""
+    return {"text": "hello?", "reply_to_message": {
+        "message_id": 9, "date": 1764000000,
+        "chat": {"id": -100123, "title": "Neighbours", "type": "supergroup"},
+        "from": author, "text": "An earlier message"}}  # fmt: skip
+
+
+US = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "RecordCheck",
+    "username": "recordcheck_test_bot",
+}
+OTHER_BOT = {
+    "id": 777000111,
+    "is_bot": True,
+    "first_name": "Weather",
+    "username": "some_other_bot",
+}
+
+
+@pytest.mark.parametrize(
+    ("addressed", "answered"),
+    [
+        pytest.param(_mention("@recordcheck_test_bot can you check my case?",
+                              "recordcheck_test_bot"), True, id="mention-of-us"),
+        pytest.param(_mention("hey @RecordCheck_Test_Bot help", "RecordCheck_Test_Bot"), True,
+                     id="mention-of-us-in-other-case"),
+        pytest.param(_mention("@some_other_bot what's the weather?", "some_other_bot"), False,
+                     id="mention-of-another-bot"),
+        pytest.param({"text": "/start@OtherBot"}, False, id="command-to-another-bot"),
+        pytest.param({"text": "/start@recordcheck_test_bot"}, True, id="command-to-us"),
+        pytest.param({"text": "/start"}, True, id="command-to-no-bot-in-particular"),
+        pytest.param(_reply_to(US), True, id="reply-to-us"),
+        pytest.param(_reply_to(OTHER_BOT), False, id="reply-to-another-bot"),
+    ],
+)  # fmt: skip
+def test_in_a_group_only_a_message_to_this_bot_gets_the_one_line(
+    bot_username_stored, channel_client, engine, addressed, answered
+):
+    """It matched any "@...bot": a neighbour asking @some_other_bot got our line too."""
+    addressed = dict(addressed)
+    text = addressed.pop("text")
+    update = tg_message_update(text, chat_id=-100123, chat_type="supergroup", **addressed)
+
+    response = post_update(channel_client, update)
+
+    if answered:
+        assert response.get_json()["text"].startswith("I only talk in a private chat.")
+    else:
+        assert (response.status_code, response.data) == (200, b"")
+    assert _count(engine, ProcessedMessage) == 0
+
+
+def test_until_the_username_is_stored_a_mention_of_any_bot_gets_the_line_and_the_log_says_so_once(
+    channel_client, log_lines
+):
+    update = tg_message_update(
+        chat_id=-100123,
+        chat_type="supergroup",
+        **_mention("@some_other_bot what's the weather?", "some_other_bot"),
+    )
+
+    first = post_update(channel_client, update)
+    second = post_update(channel_client, {**update, "update_id": next_update_id()})
+
+    assert first.get_json()["text"].startswith("I only talk in a private chat.")
+    assert second.get_json()["text"].startswith("I only talk in a private chat.")
+    unknown = [line for line in log_lines if "bot username unknown" in line]
+    assert len(unknown) == 1
+    assert "recordcheck telegram set-webhook" in unknown[0]
 
 
 @pytest.mark.parametrize(

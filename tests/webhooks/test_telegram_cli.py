@@ -10,6 +10,7 @@ from knowledge.texts import render as render_text
 from tests.fakes.servers import FakeTelegram
 from webhooks.cli import cli
 from webhooks.telegram_cli import menu_commands
+from webhooks.telegram_identity import BotIdentity, load_bot_identity
 
 
 @pytest.fixture
@@ -20,7 +21,9 @@ def fake_telegram():
 
 
 @pytest.fixture
-def telegram_env(monkeypatch, fake_telegram):
+def telegram_env(monkeypatch, fake_telegram, database_url, db_session):
+    # The test database: set-webhook stores the bot's username there (never in var/).
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake_telegram.token)
     monkeypatch.setenv("TELEGRAM_API_BASE", fake_telegram.url)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_token-ABC")
@@ -53,6 +56,29 @@ def test_set_webhook_fills_the_slash_menu_in_english_and_spanish(telegram_env):
     assert [c["command"] for c in menus[""]] == ["start", "help", "lang", "delete"]
     assert [c["command"] for c in menus["es"]] == ["start", "ayuda", "idioma", "borrar"]
     assert menus["es"][3]["description"] == render_text("channels.commands.delete", "es")
+
+
+def test_set_webhook_learns_the_bots_username_for_the_webhook_to_read(telegram_env, db_session):
+    """In a group, the webhook answers a mention of this bot and not of another: it needs
+    to know its own username without asking Telegram on every update."""
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+
+    assert result.exit_code == 0, result.output
+    assert "bot username stored: @recordcheck_test_bot" in result.output
+    assert load_bot_identity(db_session) == BotIdentity("recordcheck_test_bot", 123456)
+
+
+def test_set_webhook_on_a_database_not_yet_migrated_still_sets_the_webhook_and_warns(
+    telegram_env, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+
+    result = CliRunner().invoke(cli, ["telegram", "set-webhook"])
+
+    assert result.exit_code == 0, result.output
+    assert len(telegram_env.sent("setWebhook")) == 1
+    assert "bot username @recordcheck_test_bot not stored" in result.output
+    assert "recordcheck db upgrade" in result.output
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
