@@ -240,7 +240,7 @@ def _addressed_to_a_bot(message: Message, me: BotIdentity | None) -> bool:
     text = message.text or ""
     if text.startswith("/"):
         # "/start@OtherBot" is for the other bot; a bare "/start" may be for any of them.
-        addressee = text[1:].split(maxsplit=1)[0].partition("@")[2] if len(text) > 1 else ""
+        addressee = _command_addressee(text)
         return me is None or not addressee or me.is_named(addressee)
     replied = message.reply_to_message
     author = replied.from_user if replied is not None else None
@@ -250,6 +250,12 @@ def _addressed_to_a_bot(message: Message, me: BotIdentity | None) -> bool:
         entity.type == "mention" and _names(_text_of(text, entity), me)
         for entity in message.entities
     )
+
+
+def _command_addressee(text: str) -> str:
+    """``/start@OtherBot payload`` -> ``OtherBot``; "" for a command to no bot in particular."""
+    words = text[1:].split(maxsplit=1)
+    return words[0].partition("@")[2] if words else ""
 
 
 def _names(mention: str, me: BotIdentity | None) -> bool:

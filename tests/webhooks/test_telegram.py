@@ -395,6 +395,7 @@ OTHER_BOT = {
         pytest.param({"text": "/start@OtherBot"}, False, id="command-to-another-bot"),
         pytest.param({"text": "/start@recordcheck_test_bot"}, True, id="command-to-us"),
         pytest.param({"text": "/start"}, True, id="command-to-no-bot-in-particular"),
+        pytest.param({"text": "/ "}, True, id="a-slash-and-a-space"),
         pytest.param(_reply_to(US), True, id="reply-to-us"),
         pytest.param(_reply_to(OTHER_BOT), False, id="reply-to-another-bot"),
     ],
