@@ -6,6 +6,9 @@ or an ambiguous failure (a timeout after the request left) therefore never sends
 message ends as ``unknown`` for a person to look at: at once for an ambiguous failure, and on
 a later pass for a message a crashed worker left in ``sending``. Only failures that prove
 nothing was sent (connection refused, 429, 503) are retried, with backoff.
+
+The parts of one answer (rows sharing an ``answer_key``) go out in order: a part is not claimed
+while an earlier part of its answer is still queued or sending.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ class DrainReport:
     queued: int = 0
     #: Messages a stopped worker left in ``sending``, now settled as ``unknown``.
     abandoned: int = 0
-    #: When the next queued message for these channels falls due (None: nothing queued).
+    #: When the next queued message for these channels falls due (None: nothing queued); a
+    #: part held behind an earlier part of its answer is not counted.
     next_due: dt.datetime | None = None
 
 
