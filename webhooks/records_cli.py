@@ -62,7 +62,18 @@ def _print_report(report: Any) -> None:
     if report.errors_truncated:
         hidden = report.error_count - len(report.errors)
         click.echo(f"... and {hidden:,} more bad rows not listed", err=True)
-    click.echo(report.summary())
+    outcome = report.snapshot
+    if outcome is None:
+        click.echo(report.summary())
+        return
+    if outcome.applied:
+        click.echo(report.summary())
+    elif report.files:
+        click.echo(f"nothing was changed; the import would have made: {report.summary()}")
+    for line in outcome.lines():
+        click.echo(line)
+    if outcome.refused:
+        click.echo(f"snapshot refused: {outcome.refused}", err=True)
 
 
 @click.group()
@@ -81,11 +92,36 @@ def records() -> None:
     help="File format; auto recognises it from the header.",
 )
 @click.option("--program", default=None, help="Import the files as this relief program's list.")
-def import_command(paths: tuple[Path, ...], fmt: str, program: str | None) -> None:
+@click.option(
+    "--snapshot",
+    is_flag=True,
+    help="With --format caseharvester: the files are the whole current export of their case "
+    "types; cases imported from Case Harvester for those types that are not in it (expunged "
+    "or hidden) are removed, and so are charges it no longer lists. One transaction.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="With --snapshot: report what would be removed; change nothing.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --snapshot: remove even more than 10% of a case type's stored cases or charges.",
+)
+def import_command(
+    paths: tuple[Path, ...],
+    fmt: str,
+    program: str | None,
+    snapshot: bool,
+    dry_run: bool,
+    force: bool,
+) -> None:
     """Import record files (recordcheck CSV, Case Harvester tables) or a program list.
 
     Bad rows are listed with file, line and reason; the good rows are imported. Exit status 1
-    when any row was rejected, 0 otherwise.
+    when any row was rejected, 0 otherwise. A --snapshot with any rejected row, or one that
+    would remove too much, changes nothing and exits with status 1.
     """
     from db.records.formats import PROGRAM_NAME
     from db.records.importer import import_paths
@@ -94,14 +130,39 @@ def import_command(paths: tuple[Path, ...], fmt: str, program: str | None) -> No
         raise click.BadParameter(
             "use letters, digits, '.', '_' and '-' (at most 64)", param_hint="--program"
         )
+    _check_snapshot_options(fmt, program, snapshot=snapshot, dry_run=dry_run, force=force)
     engine = migrated_engine(_settings().database_url)
     try:
-        report = import_paths(engine, paths, fmt=fmt, program=program, progress=_ProgressLine())
+        report = import_paths(
+            engine,
+            paths,
+            fmt=fmt,
+            program=program,
+            progress=_ProgressLine(),
+            snapshot=snapshot,
+            dry_run=dry_run,
+            force=force,
+        )
     finally:
         engine.dispose()
     _print_report(report)
-    if report.error_count:
+    if report.error_count or (report.snapshot is not None and report.snapshot.refused):
         sys.exit(1)
+
+
+def _check_snapshot_options(
+    fmt: str, program: str | None, *, snapshot: bool, dry_run: bool, force: bool
+) -> None:
+    """A snapshot removes cases: it is asked for explicitly, of Case Harvester tables only."""
+    if not snapshot:
+        for flag, given in (("--dry-run", dry_run), ("--force", force)):
+            if given:
+                raise click.UsageError(f"{flag} goes with --snapshot")
+        return
+    if fmt != "caseharvester":
+        raise click.UsageError("--snapshot needs --format caseharvester")
+    if program is not None:
+        raise click.UsageError("--snapshot imports records, not a program list")
 
 
 def _screen(case: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:

@@ -20,11 +20,19 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
+    Column,
     Connection,
     Dialect,
     Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
     Table,
+    and_,
     bindparam,
+    delete,
+    exists,
     func,
     insert,
     select,
@@ -43,6 +51,7 @@ from db.models.records import (
 )
 from db.records.csvstream import read_rows
 from db.records.formats import (
+    CASE_HARVESTER_TYPES,
     CaseRec,
     ChargeRec,
     DefendantRec,
@@ -122,6 +131,65 @@ class FileReport:
     error_count: int
 
 
+#: A snapshot refuses (unless forced) to remove more than this share of the cases, or of the
+#: charges, a case type had before it: a monthly export loses a few expunged cases, a truncated
+#: download loses many.
+SNAPSHOT_MAX_REMOVED_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class TypeRemoval:
+    """What a snapshot removes from one case type (counts only, never case numbers)."""
+
+    case_type: str
+    cases: int
+    stored_cases: int
+    charges: int
+    stored_charges: int
+
+    @property
+    def too_many(self) -> bool:
+        """More removed than a monthly export plausibly loses: the export may be truncated."""
+        limit = SNAPSHOT_MAX_REMOVED_SHARE
+        return self.cases > limit * self.stored_cases or self.charges > limit * self.stored_charges
+
+    def describe(self) -> str:
+        """One line for the operator: counts and shares, no case numbers."""
+        return (
+            f"{self.case_type.upper()}: {self.cases:,} of {self.stored_cases:,} cases "
+            f"({_percent(self.cases, self.stored_cases)}) and {self.charges:,} of "
+            f"{self.stored_charges:,} charges of cases still in the export "
+            f"({_percent(self.charges, self.stored_charges)})"
+        )
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "0%"
+
+
+@dataclass(frozen=True)
+class SnapshotOutcome:
+    """What a ``--snapshot`` import removed, or would remove, and whether it was applied."""
+
+    case_types: tuple[str, ...]
+    removals: tuple[TypeRemoval, ...]
+    applied: bool
+    dry_run: bool
+    #: Why nothing was changed (a refusal), or None.
+    refused: str | None = None
+
+    def lines(self) -> list[str]:
+        """The operator's report: per case type, what was (or would be) removed."""
+        verb = "removed" if self.applied else "would remove"
+        lines = []
+        if self.removals:
+            lines.append(f"snapshot of {', '.join(t.upper() for t in self.case_types)}:")
+            lines += [f"  {verb} {removal.describe()}" for removal in self.removals]
+        if self.dry_run:
+            lines.append("dry run: nothing was changed")
+        return lines
+
+
 @dataclass(frozen=True)
 class ImportReport:
     """The summary of an import: counts, and the first rejected rows with file, line, reason."""
@@ -140,6 +208,8 @@ class ImportReport:
     skipped: int
     error_count: int
     errors: tuple[RowError, ...]
+    #: Set for a ``snapshot`` import.
+    snapshot: SnapshotOutcome | None = None
 
     @property
     def cases(self) -> int:
@@ -373,14 +443,94 @@ def _update(conn: Connection, table: Table, changes: list[dict[str, Any]]) -> No
     conn.execute(statement, changes)
 
 
+#: The keys a snapshot import has read, in temporary tables of its own connection (a set in
+#: memory would grow with the export; the import keeps memory flat).
+_seen_metadata = MetaData()
+_seen_cases = Table(
+    "snapshot_seen_cases",
+    _seen_metadata,
+    Column("case_number", String(32), nullable=False),
+    Index("ix_snapshot_seen_cases", "case_number"),
+    prefixes=["TEMPORARY"],
+)
+_seen_charges = Table(
+    "snapshot_seen_charges",
+    _seen_metadata,
+    Column("case_number", String(32), nullable=False),
+    Column("charge_number", Integer, nullable=False),
+    Index("ix_snapshot_seen_charges", "case_number", "charge_number"),
+    prefixes=["TEMPORARY"],
+)
+
+
 class _Run:
     """One import invocation: the ids of its runs, to tell same-run duplicates from updates."""
 
-    def __init__(self, sql: _Sql) -> None:
+    def __init__(self, sql: _Sql, *, snapshot: bool = False) -> None:
         self.sql = sql
         self.run_ids: set[int] = set()
         self.program_ids: dict[str, int] = {}
         self.day_texts = _DayTexts()
+        #: A snapshot notes every case and charge key it reads (see ``_seen_cases``).
+        self.snapshot = snapshot
+
+    def note_seen(
+        self,
+        conn: Connection,
+        case_recs: dict[str, tuple[int, CaseRec, str]],
+        charge_recs: dict[tuple[str, int], tuple[int, ChargeRec, str]],
+    ) -> None:
+        """Remember a batch's case and charge keys (expunged charges included)."""
+        self.sql.insert(conn, _seen_cases.name, ("case_number",), [(n,) for n in case_recs])
+        self.sql.insert(
+            conn, _seen_charges.name, ("case_number", "charge_number"), list(charge_recs)
+        )
+
+
+class _Writer:
+    """Where an import writes: a transaction per batch (a plain import, which keeps what it
+    wrote when interrupted), or one connection and one transaction for the whole import (a
+    snapshot, which must never be half applied)."""
+
+    def __init__(self, engine: Engine, single: Connection | None = None) -> None:
+        self.engine = engine
+        self.single = single
+
+    @contextmanager
+    def short(self) -> Iterator[Connection]:
+        """A connection for a small write (an import run's row)."""
+        if self.single is not None:
+            yield self.single
+            return
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def for_file(self) -> Iterator[Connection]:
+        """The connection a file's batches are written on."""
+        if self.single is not None:
+            yield self.single
+            return
+        with _bulk_connection(self.engine) as conn:
+            yield conn
+
+    @contextmanager
+    def batch(self, conn: Connection) -> Iterator[None]:
+        """A batch's transaction (inside the import's own when there is one)."""
+        if self.single is not None:
+            yield
+            return
+        with conn.begin():
+            yield
+
+    def analyze(self) -> None:
+        """Refresh PostgreSQL's statistics, on the import's connection when it has one (another
+        connection would not see its rows yet)."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self.short() as conn:
+            for table in (_cases, _charges, _defendants, _entries):
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 @dataclass
@@ -451,6 +601,9 @@ def _batch(
                     program_recs[key4] = (line, record, digest)
                 elif seen_entry[2] != digest:
                     bad[line] = f"program entry differs from line {seen_entry[0]}"
+
+    if run.snapshot:
+        run.note_seen(conn, case_recs, charge_recs)
 
     # 2. Cases: insert new ones, update changed ones, report same-run disagreements.
     stored: dict[str, tuple[int, str, int | None]] = {}
@@ -835,14 +988,6 @@ def _bulk_connection(engine: Engine) -> Iterator[Connection]:
             driver.execute(f"PRAGMA wal_autocheckpoint={int(default)}")
 
 
-def _analyze(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.begin() as conn:
-        for table in (_cases, _charges, _defendants, _entries):
-            conn.exec_driver_sql(f"ANALYZE {table.name}")
-
-
 def _vacuum_analyze(engine: Engine) -> None:
     """After an import on PostgreSQL: statistics, and the rows' hint bits and visibility map.
 
@@ -901,7 +1046,7 @@ def _engine_of(target: Engine | sessionmaker[Session]) -> Engine:
 
 
 def _import_file(
-    engine: Engine,
+    writer: _Writer,
     run: _Run,
     path: Path,
     kind: FileKind,
@@ -912,7 +1057,7 @@ def _import_file(
 ) -> FileReport:
     file = str(path)
     before = (counts.rows, counts.error_count, len(counts.errors))
-    with engine.begin() as conn:
+    with writer.short() as conn:
         run_id = conn.execute(
             insert(_runs)
             .values(
@@ -939,7 +1084,7 @@ def _import_file(
     width = 0
     pending: list[tuple[int, tuple[Record, ...]]] = []
     batches = 0
-    with path.open("rb") as stream, _bulk_connection(engine) as conn:
+    with path.open("rb") as stream, writer.for_file() as conn:
         rows = read_rows(stream)
         header = next(rows)
         assert header.fields is not None  # noqa: S101 - checked by _recognise_file
@@ -960,19 +1105,19 @@ def _import_file(
                 counts.add_error(RowError(file, line, str(error)))
                 continue
             if len(pending) >= batch_rows:
-                with conn.begin():
+                with writer.batch(conn):
                     _batch(conn, run, run_id, file, pending, counts)
                 pending = []
                 batches += 1
                 if batches in _ANALYZE_AFTER:
-                    _analyze(engine)
+                    writer.analyze()
                 if progress is not None:
                     progress(Progress(file, counts.rows - before[0], time.monotonic() - started))
         if pending:
-            with conn.begin():
+            with writer.batch(conn):
                 _batch(conn, run, run_id, file, pending, counts)
     file_errors = [e for e in counts.errors[before[2] :] if e.file == file][:MAX_STORED_ERRORS]
-    with engine.begin() as conn:
+    with writer.short() as conn:
         conn.execute(
             update(_runs)
             .where(_runs.c.id == run_id)
@@ -1017,17 +1162,39 @@ def import_paths(
     fmt: str = "auto",
     program: str | None = None,
     progress: Callable[[Progress], None] | None = None,
+    snapshot: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
 ) -> ImportReport:
     """Import record files or program lists; bad rows are reported and the rest imported.
 
     Each batch commits on its own, so an interrupted import keeps what it wrote and running it
     again finishes the job (rows already stored are unchanged).
+
+    With ``snapshot``, the files are a complete Case Harvester export of their case types (see
+    :func:`_import_snapshot`); ``dry_run`` and ``force`` apply to snapshots only.
     """
     engine = _engine_of(target)
     counts = _Counts()
-    run = _Run(_Sql(engine.dialect))
     started = time.monotonic()
-    kinds: list[tuple[int, int, Path, FileKind]] = []
+    kinds = _recognised_files(paths, fmt, program, counts)
+    if snapshot:
+        return _import_snapshot(engine, kinds, counts, progress, started, dry_run, force)
+    run = _Run(_Sql(engine.dialect))
+    reports = _import_files(_Writer(engine), run, kinds, program, counts, progress, started)
+    if reports:
+        _vacuum_analyze(engine)
+    return _report(counts, reports)
+
+
+_Kinds = list[tuple[int, int, Path, FileKind]]
+
+
+def _recognised_files(
+    paths: Iterable[str | Path], fmt: str, program: str | None, counts: _Counts
+) -> _Kinds:
+    """Each readable file with its kind and import order; the others are reported."""
+    kinds: _Kinds = []
     for position, raw in enumerate(paths):
         path = Path(raw)
         kind, error = _recognise_file(path, fmt, program)
@@ -1036,14 +1203,30 @@ def import_paths(
             continue
         assert kind is not None  # noqa: S101 - one of the two is always set
         kinds.append((_order(kind), position, path, kind))
+    return kinds
+
+
+def _import_files(
+    writer: _Writer,
+    run: _Run,
+    kinds: _Kinds,
+    program: str | None,
+    counts: _Counts,
+    progress: Callable[[Progress], None] | None,
+    started: float,
+) -> list[FileReport]:
     reports = []
     with _collector_paused():
         for _order_key, _position, path, kind in sorted(kinds, key=lambda item: item[:2]):
             reports.append(
-                _import_file(engine, run, path, kind, program, counts, progress, started)
+                _import_file(writer, run, path, kind, program, counts, progress, started)
             )
-    if reports:
-        _vacuum_analyze(engine)
+    return reports
+
+
+def _report(
+    counts: _Counts, reports: list[FileReport], snapshot: SnapshotOutcome | None = None
+) -> ImportReport:
     return ImportReport(
         files=tuple(reports),
         rows=counts.rows,
@@ -1059,7 +1242,199 @@ def import_paths(
         skipped=counts.skipped,
         error_count=counts.error_count,
         errors=tuple(counts.errors),
+        snapshot=snapshot,
     )
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+_REJECTED = (
+    "{count:,} rows or files were rejected (listed above); a snapshot must read the whole "
+    "export, so nothing was changed. Fix the export, or import it without --snapshot to add "
+    "its good rows."
+)
+
+
+def _snapshot_case_types(kinds: _Kinds) -> tuple[tuple[str, ...], str | None]:
+    """The case types a snapshot covers, or why the files are not a whole export of them.
+
+    A type is covered when its case table and its charges table are both imported: with only
+    one of the two, every case (or every charge) of the type would look gone.
+    """
+    case_tables: set[str] = set()
+    charge_tables: set[str] = set()
+    for _order_key, _position, path, kind in kinds:
+        if kind.fmt != "caseharvester":
+            return (), f"{path.name}: a snapshot reads Case Harvester tables only"
+        if kind.table in CASE_HARVESTER_TYPES:
+            case_tables.add(kind.table)
+        elif kind.table.endswith("_charges"):
+            charge_tables.add(kind.table.removesuffix("_charges"))
+    for missing, present, name in (
+        (case_tables - charge_tables, "case table", "{}_charges"),
+        (charge_tables - case_tables, "charges table", "{}"),
+    ):
+        if missing:
+            case_type = sorted(missing)[0]
+            return (), (
+                f"the {case_type.upper()} {present} came without its "
+                f"{name.format(case_type)} table; a snapshot needs both"
+            )
+    if not case_tables:
+        return (), "no Case Harvester case table to take a snapshot of"
+    return tuple(sorted(case_tables)), None
+
+
+def _harvested(case_types: Sequence[str]) -> Any:
+    """Stored cases a snapshot of these types may remove: imported from Case Harvester."""
+    return and_(_cases.c.source == "caseharvester", _cases.c.case_type.in_(case_types))
+
+
+def _in_export() -> Any:
+    return exists().where(_seen_cases.c.case_number == _cases.c.case_number)
+
+
+def _charge_in_export() -> Any:
+    return exists().where(
+        _seen_charges.c.case_number == _cases.c.case_number,
+        _seen_charges.c.charge_number == _charges.c.charge_number,
+    )
+
+
+def _gone_cases(case_types: Sequence[str]) -> Any:
+    """Cases of the snapshot's types that the export no longer holds."""
+    return select(_cases.c.id).where(_harvested(case_types), ~_in_export())
+
+
+def _gone_charges(case_types: Sequence[str]) -> Any:
+    """Charges the export no longer holds, of cases it still holds."""
+    return (
+        select(_charges.c.id)
+        .join(_cases, _cases.c.id == _charges.c.case_id)
+        .where(_harvested(case_types), _in_export(), ~_charge_in_export())
+    )
+
+
+def _per_type(conn: Connection, statement: Any) -> dict[str, int]:
+    return {str(kind): int(n) for kind, n in conn.execute(statement)}
+
+
+def _stored_per_type(conn: Connection, case_types: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Cases and charges each type holds before the snapshot (the base of the share)."""
+    kind = _cases.c.case_type
+    cases = _per_type(
+        conn, select(kind, func.count()).where(_harvested(case_types)).group_by(kind)
+    )
+    charges = _per_type(
+        conn,
+        select(kind, func.count())
+        .select_from(_charges.join(_cases, _cases.c.id == _charges.c.case_id))
+        .where(_harvested(case_types))
+        .group_by(kind),
+    )
+    return {t: (cases.get(t, 0), charges.get(t, 0)) for t in case_types}
+
+
+def _removals(
+    conn: Connection, case_types: Sequence[str], stored: dict[str, tuple[int, int]]
+) -> tuple[TypeRemoval, ...]:
+    kind = _cases.c.case_type
+    gone_cases = _per_type(
+        conn,
+        select(kind, func.count()).where(_harvested(case_types), ~_in_export()).group_by(kind),
+    )
+    gone_charges = _per_type(
+        conn,
+        select(kind, func.count())
+        .select_from(_charges.join(_cases, _cases.c.id == _charges.c.case_id))
+        .where(_harvested(case_types), _in_export(), ~_charge_in_export())
+        .group_by(kind),
+    )
+    return tuple(
+        TypeRemoval(t, gone_cases.get(t, 0), stored[t][0], gone_charges.get(t, 0), stored[t][1])
+        for t in case_types
+    )
+
+
+def _remove_gone(conn: Connection, case_types: Sequence[str]) -> None:
+    """Remove what the export no longer holds, with everything that hangs off it.
+
+    Charges and people are deleted explicitly rather than left to ON DELETE CASCADE, so the
+    result does not depend on SQLite's foreign-key pragma. Program entries are kept: they are
+    an organisation's own list (keyed by case number, not by our row), not Case Harvester's.
+    """
+    conn.execute(delete(_charges).where(_charges.c.id.in_(_gone_charges(case_types))))
+    gone = _gone_cases(case_types)
+    conn.execute(delete(_defendants).where(_defendants.c.case_id.in_(gone)))
+    conn.execute(delete(_charges).where(_charges.c.case_id.in_(gone)))
+    conn.execute(delete(_cases).where(_cases.c.id.in_(gone)))
+    # A case left without charges is never shown; its people go (as for expunged charges).
+    conn.execute(
+        delete(_defendants).where(
+            _defendants.c.case_id.in_(select(_cases.c.id).where(_harvested(case_types))),
+            ~exists().where(_charges.c.case_id == _defendants.c.case_id),
+        )
+    )
+
+
+def _too_many(removals: Sequence[TypeRemoval]) -> str | None:
+    over = [removal for removal in removals if removal.too_many]
+    if not over:
+        return None
+    share = f"{SNAPSHOT_MAX_REMOVED_SHARE:.0%}"
+    listed = "; ".join(removal.describe() for removal in over)
+    return (
+        f"the snapshot would remove more than {share} of the stored cases or charges of a "
+        f"case type ({listed}). Was the download cut short? Check the export, or run again "
+        "with --force to remove them."
+    )
+
+
+def _import_snapshot(
+    engine: Engine,
+    kinds: _Kinds,
+    counts: _Counts,
+    progress: Callable[[Progress], None] | None,
+    started: float,
+    dry_run: bool,
+    force: bool,
+) -> ImportReport:
+    """Import a whole Case Harvester export, then remove what it no longer holds.
+
+    Cases imported from Case Harvester for the export's case types that are not in it (an
+    expunged or hidden case), and the charges it no longer lists for the cases it still holds,
+    are removed. Cases from any other source are never touched. The import is one transaction:
+    a rejected row, a refusal, a dry run or an error leaves the database as it was.
+    """
+    case_types, problem = _snapshot_case_types(kinds)
+    if counts.error_count:
+        problem = _REJECTED.format(count=counts.error_count)
+    if problem is not None:
+        outcome = SnapshotOutcome(case_types, (), applied=False, dry_run=dry_run, refused=problem)
+        return _report(counts, [], outcome)
+    run = _Run(_Sql(engine.dialect), snapshot=True)
+    with _bulk_connection(engine) as conn, conn.begin() as transaction:
+        _seen_metadata.create_all(conn)
+        conn.execute(delete(_seen_cases))
+        conn.execute(delete(_seen_charges))
+        stored = _stored_per_type(conn, case_types)
+        writer = _Writer(engine, conn)
+        reports = _import_files(writer, run, kinds, None, counts, progress, started)
+        removals = _removals(conn, case_types, stored)
+        if counts.error_count:
+            problem = _REJECTED.format(count=counts.error_count)
+        elif not force:
+            problem = _too_many(removals)
+        apply = problem is None and not dry_run
+        if apply:
+            _remove_gone(conn, case_types)
+        _seen_metadata.drop_all(conn)
+        if not apply:
+            transaction.rollback()
+    if apply:
+        _vacuum_analyze(engine)
+    outcome = SnapshotOutcome(case_types, removals, apply, dry_run, problem)
+    return _report(counts, reports, outcome)
 
 
 def count_cases(session_or_conn: Session | Connection) -> int:
