@@ -1249,9 +1249,8 @@ def _report(
 # --- snapshots -------------------------------------------------------------------------------
 
 _REJECTED = (
-    "{count:,} rows or files were rejected (listed above); a snapshot must read the whole "
-    "export, so nothing was changed. Fix the export, or import it without --snapshot to add "
-    "its good rows."
+    "{count:,} rows or files were rejected (listed above) and a snapshot must read the whole "
+    "export. Fix the export, or import it without --snapshot to add its good rows."
 )
 
 
