@@ -73,7 +73,8 @@ def _print_report(report: Any) -> None:
     for line in outcome.lines():
         click.echo(line)
     if outcome.refused:
-        click.echo(f"snapshot refused, nothing was changed: {outcome.refused}", err=True)
+        refused = "would be refused" if outcome.dry_run else "refused, nothing was changed"
+        click.echo(f"snapshot {refused}: {outcome.refused}", err=True)
 
 
 @click.group()

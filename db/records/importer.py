@@ -164,7 +164,7 @@ class TypeRemoval:
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "0%"
+    return f"{100 * part / whole:.1f}%" if whole else "0.0%"
 
 
 @dataclass(frozen=True)
