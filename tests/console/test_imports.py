@@ -121,3 +121,75 @@ def test_import_needs_the_csrf_token(admin_client):
     )
 
     assert response.status_code == 403
+
+
+def _harvester_export(cases: range) -> list[tuple[str, bytes]]:
+    """A DSCR export (case table and charges table) of ``0B0666000n`` for n in ``cases``."""
+    table = ["id,case_number,court_system,document_type,issued_date,case_status"]
+    charges = ["id,case_number,charge_number,expunged,charge_description,disposition"]
+    for n in cases:
+        number = f"0B0666{n:04d}"
+        table.append(f"{n},{number},District Court for Baltimore City,Citation,2016-04-02,CLOSED")
+        charges.append(f"{n},{number},1,f,CDS: POSS-MARIJUANA,NOLLE PROSEQUI")
+    return [
+        ("dscr.csv", ("\n".join(table) + "\n").encode()),
+        ("dscr_charges.csv", ("\n".join(charges) + "\n").encode()),
+    ]
+
+
+def test_a_monthly_snapshot_is_checked_then_applied_from_the_form(app, admin_client):
+    _import(admin_client, _harvester_export(range(20)), format="caseharvester", snapshot="apply")
+    later = _harvester_export(range(19))  # 0B06660019 was expunged since
+
+    checked = html.unescape(
+        _import(admin_client, later, format="caseharvester", snapshot="dry-run").get_data(
+            as_text=True
+        )
+    )
+
+    assert "would remove DSCR: 1 of 20 cases (5.0%)" in checked
+    assert "Nothing was changed" in checked
+    assert "0B0666" not in checked
+    assert _count(app, RecordCase) == 20
+
+    applied = html.unescape(
+        _import(admin_client, later, format="caseharvester", snapshot="apply").get_data(
+            as_text=True
+        )
+    )
+
+    assert "removed DSCR: 1 of 20 cases (5.0%)" in applied
+    assert _count(app, RecordCase) == 19
+    with app.extensions["recordcheck.sessions"]() as session:
+        details = [e.detail for e in session.scalars(select(ConsoleAuditEvent))]
+    assert details[-1].endswith("snapshot applied: dscr -1/-0")
+
+
+def test_a_truncated_snapshot_is_refused_on_the_form(app, admin_client):
+    _import(admin_client, _harvester_export(range(20)), format="caseharvester", snapshot="apply")
+
+    response = _import(
+        admin_client, _harvester_export(range(5)), format="caseharvester", snapshot="apply"
+    )
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Snapshot refused, nothing was changed" in page
+    assert "DSCR: 15 of 20 cases (75.0%)" in page
+    assert _count(app, RecordCase) == 20
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"snapshot": "apply"}, "choose the caseharvester format"),
+        ({"format": "caseharvester", "force": "1"}, "goes with a snapshot"),
+        ({"format": "caseharvester", "snapshot": "all"}, "Unknown snapshot choice"),
+    ],
+    ids=["auto-format", "force-alone", "unknown"],
+)
+def test_snapshot_choices_that_do_not_fit_are_refused(app, admin_client, form, message):
+    response = _import(admin_client, _harvester_export(range(3)), **form)
+
+    assert response.status_code == 400
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert _count(app, RecordCase) == 0

@@ -149,6 +149,9 @@ def change_user(user_id: int) -> tuple[str, int]:
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
 MAX_IMPORT_FILES = 10
 IMPORT_FORMATS = ("auto", "recordcheck", "caseharvester")
+#: The form's choice for a Case Harvester export: add and update only (as before), check a
+#: monthly snapshot (a dry run), or apply it (see ``recordcheck records import --snapshot``).
+SNAPSHOT_MODES = ("", "dry-run", "apply")
 RECENT_RUNS = 20
 
 
@@ -160,6 +163,7 @@ def _imports_page(status: int = 200, **context: object) -> tuple[str, int]:
         runs=list(runs),
         formats=IMPORT_FORMATS,
         max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
+        snapshot_modes=SNAPSHOT_MODES,
         **context,
     )
     return page, status
@@ -213,13 +217,50 @@ def run_import() -> tuple[str, int]:
         return _imports_page(
             400, error="A program name uses letters, digits, dots, dashes and underscores."
         )
+    snapshot = request.form.get("snapshot", "")
+    force = request.form.get("force") == "1"
+    problem = _snapshot_problem(snapshot, fmt, program, force=force)
+    if problem is not None:
+        return _imports_page(400, error=problem)
     with tempfile.TemporaryDirectory(prefix="recordcheck-import-") as folder:
         try:
             paths = _save_uploads(files, Path(folder))
         except ValueError as error:
             return _imports_page(400, error=str(error))
-        report = import_paths(session_factory(), paths, fmt=fmt, program=program)
+        report = import_paths(
+            session_factory(),
+            paths,
+            fmt=fmt,
+            program=program,
+            snapshot=bool(snapshot),
+            dry_run=snapshot == "dry-run",
+            force=force,
+        )
     errors = [(Path(e.file).name, e.line, e.reason) for e in report.errors]
-    _audit("import", detail=f"{len(paths)} files, {report.rows} rows, {report.error_count} errors")
+    _audit("import", detail=_import_detail(len(paths), report))
     db_session().commit()
     return _imports_page(report=report, report_errors=errors)
+
+
+def _snapshot_problem(snapshot: str, fmt: str, program: str | None, *, force: bool) -> str | None:
+    """Why the snapshot choice cannot go with the rest of the form, or None."""
+    if snapshot not in SNAPSHOT_MODES:
+        return "Unknown snapshot choice."
+    if not snapshot:
+        return "Removing more than 10% goes with a snapshot." if force else None
+    if fmt != "caseharvester":
+        return "A monthly snapshot reads Case Harvester tables: choose the caseharvester format."
+    if program is not None:
+        return "A monthly snapshot imports records, not a program list."
+    return None
+
+
+def _import_detail(files: int, report: Any) -> str:
+    """The audit line: counts only (a snapshot's removals per case type, never case numbers)."""
+    detail = f"{files} files, {report.rows} rows, {report.error_count} errors"
+    outcome = report.snapshot
+    if outcome is None:
+        return detail
+    state = "applied" if outcome.applied else ("dry run" if outcome.dry_run else "refused")
+    removed = ", ".join(f"{r.case_type} -{r.cases}/-{r.charges}" for r in outcome.removals)
+    return f"{detail}; snapshot {state}: {removed}"[:200]
