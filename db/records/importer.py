@@ -1419,6 +1419,9 @@ def _import_snapshot(
         stored = _stored_per_type(conn, case_types)
         writer = _Writer(engine, conn)
         reports = _import_files(writer, run, kinds, None, counts, progress, started)
+        if engine.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
+            for table in (_seen_cases, _seen_charges):
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
         removals = _removals(conn, case_types, stored)
         if counts.error_count:
             problem = _REJECTED.format(count=counts.error_count)
