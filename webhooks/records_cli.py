@@ -97,8 +97,9 @@ def records() -> None:
     "--snapshot",
     is_flag=True,
     help="With --format caseharvester: the files are the whole current export of their case "
-    "types; cases imported from Case Harvester for those types that are not in it (expunged "
-    "or hidden) are removed, and so are charges it no longer lists. One transaction.",
+    "types; cases imported from Case Harvester for those types that are not in it (expunged) "
+    "are removed, and so are charges it no longer lists, except pardoned cannabis "
+    "convictions, which Case Search hides but the law still counts. One transaction.",
 )
 @click.option(
     "--dry-run",

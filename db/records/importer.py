@@ -35,8 +35,12 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     update,
+)
+from sqlalchemy import (
+    case as sql_case,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,6 +67,7 @@ from db.records.formats import (
     name_key,
     recognise,
 )
+from knowledge.classify import classify_charge, normalize_disposition
 
 BATCH_ROWS = 20_000
 #: Errors kept in the report (all are counted); each import run row keeps the first 100.
@@ -146,6 +151,8 @@ class TypeRemoval:
     stored_cases: int
     charges: int
     stored_charges: int
+    #: Vanished cannabis charges kept (Case Search hides pardoned ones: ``_keep_hidden``).
+    kept_possession: int = 0
 
     @property
     def too_many(self) -> bool:
@@ -160,6 +167,12 @@ class TypeRemoval:
             f"({_percent(self.cases, self.stored_cases)}) and {self.charges:,} of "
             f"{self.stored_charges:,} charges of cases still in the export "
             f"({_percent(self.charges, self.stored_charges)})"
+            + (
+                f"; kept {self.kept_possession:,} cannabis charges gone from the export "
+                "(Case Search hides pardoned ones, which still count in law)"
+                if self.kept_possession
+                else ""
+            )
         )
 
 
@@ -435,12 +448,23 @@ def _update(conn: Connection, table: Table, changes: list[dict[str, Any]]) -> No
     """Rewrite changed rows (rare: a re-import of edited records) with one executemany."""
     if not changes:
         return
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values({name: bindparam(name) for name in changes[0] if name != "b_id"})
-    )
+    values: dict[str, Any] = {name: bindparam(name) for name in changes[0] if name != "b_id"}
+    if table is _cases:
+        values["source"] = _kept_source()
+    statement = update(table).where(table.c.id == bindparam("b_id")).values(values)
     conn.execute(statement, changes)
+
+
+def _kept_source() -> Any:
+    """A case's source after an update: Case Harvester's only while nobody else wrote it.
+
+    A clinic's or State's Attorney's list overlaps Case Search by design. Once such a list has
+    written a case (with the names and birth dates only it holds), the case stays theirs, so
+    a Case Harvester snapshot never removes it (``_harvested``).
+    """
+    return sql_case(
+        (_cases.c.source == HARVESTER_SOURCE, bindparam("source")), else_=_cases.c.source
+    )
 
 
 #: The keys a snapshot import has read, in temporary tables of its own connection (a set in
@@ -459,6 +483,21 @@ _seen_charges = Table(
     Column("case_number", String(32), nullable=False),
     Column("charge_number", Integer, nullable=False),
     Index("ix_snapshot_seen_charges", "case_number", "charge_number"),
+    prefixes=["TEMPORARY"],
+)
+#: What a snapshot keeps although the export no longer holds it: convictions the 2024 pardon
+#: covered (Case Search hides pardoned possession charges, which the law still counts: see
+#: ``_keep_hidden``), and the vanished cases that hold one.
+_kept_charges = Table(
+    "snapshot_kept_charges",
+    _seen_metadata,
+    Column("charge_id", Integer, primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+_kept_cases = Table(
+    "snapshot_kept_cases",
+    _seen_metadata,
+    Column("case_id", Integer, primary_key=True),
     prefixes=["TEMPORARY"],
 )
 
@@ -1284,9 +1323,13 @@ def _snapshot_case_types(kinds: _Kinds) -> tuple[tuple[str, ...], str | None]:
     return tuple(sorted(case_tables)), None
 
 
+#: ``record_cases.source`` of a case Case Harvester's export wrote (and no other list since).
+HARVESTER_SOURCE = "caseharvester"
+
+
 def _harvested(case_types: Sequence[str]) -> Any:
     """Stored cases a snapshot of these types may remove: imported from Case Harvester."""
-    return and_(_cases.c.source == "caseharvester", _cases.c.case_type.in_(case_types))
+    return and_(_cases.c.source == HARVESTER_SOURCE, _cases.c.case_type.in_(case_types))
 
 
 def _in_export() -> Any:
@@ -1300,18 +1343,83 @@ def _charge_in_export() -> Any:
     )
 
 
+def _vanished_cases(case_types: Sequence[str]) -> Any:
+    """Conditions on ``_cases``: of the snapshot's types, no longer in the export."""
+    return and_(_harvested(case_types), ~_in_export())
+
+
+def _vanished_charges(case_types: Sequence[str]) -> Any:
+    """Conditions on ``_charges`` joined to ``_cases``: gone from a case the export holds."""
+    return and_(_harvested(case_types), _in_export(), ~_charge_in_export())
+
+
+def _not_kept_case() -> Any:
+    return ~exists().where(_kept_cases.c.case_id == _cases.c.id)
+
+
+def _not_kept_charge() -> Any:
+    return ~exists().where(_kept_charges.c.charge_id == _charges.c.id)
+
+
 def _gone_cases(case_types: Sequence[str]) -> Any:
-    """Cases of the snapshot's types that the export no longer holds."""
-    return select(_cases.c.id).where(_harvested(case_types), ~_in_export())
+    """Cases of the snapshot's types that the export no longer holds, and that we drop."""
+    return select(_cases.c.id).where(_vanished_cases(case_types), _not_kept_case())
 
 
 def _gone_charges(case_types: Sequence[str]) -> Any:
-    """Charges the export no longer holds, of cases it still holds."""
+    """Charges the export no longer holds, of cases it still holds, that we drop."""
     return (
         select(_charges.c.id)
         .join(_cases, _cases.c.id == _charges.c.case_id)
-        .where(_harvested(case_types), _in_export(), ~_charge_in_export())
+        .where(_vanished_charges(case_types), _not_kept_charge())
     )
+
+
+#: Charges the 2024 pardon covered (law file P7): possession, which Case Search now hides,
+#: and paraphernalia, whose hiding the law file marks unsettled [U], so it is kept too.
+PARDONED_CATEGORIES = frozenset({"cannabis_possession", "paraphernalia"})
+#: Dispositions of a possession charge the 2024 pardon may have covered, so Case Search may
+#: hide it (law file P7): a conviction, a PBJ (kept to be safe: the hiding law's reach over
+#: PBJs is not settled in the law file) and an outcome we cannot read.
+PARDON_MAY_HIDE = frozenset({"guilty", "pbj", "unknown"})
+
+
+def _keep_hidden(conn: Connection, case_types: Sequence[str]) -> None:
+    """Keep every vanished conviction the 2024 pardon covered, and a vanished case holding one.
+
+    Since 2025 Case Search hides a possession charge the Governor pardoned, so it drops out
+    of the export. That is hiding, not expungement: the conviction stays in police and CJIS
+    records (law file P7, S18), and the person still needs the advice to petition for its
+    expungement. Removing it would leave, say, a case's theft charge alone on screen. Only a
+    conviction was pardoned; a possession charge that ended otherwise and vanished was
+    expunged, and goes. A pardoned one that was also expunged stays, as before snapshots.
+    """
+    vanished = (
+        select(
+            _charges.c.id,
+            _charges.c.case_id,
+            _charges.c.description,
+            _charges.c.statute,
+            _charges.c.disposition,
+        )
+        .join(_cases, _cases.c.id == _charges.c.case_id)
+        .where(or_(_vanished_cases(case_types), _vanished_charges(case_types)))
+    )
+    gone_case_ids = set(conn.scalars(select(_cases.c.id).where(_vanished_cases(case_types))))
+    kept_charges: list[dict[str, int]] = []
+    kept_cases: set[int] = set()
+    for charge_id, case_id, description, statute, disposition in conn.execute(vanished):
+        if classify_charge(description, statute) not in PARDONED_CATEGORIES:
+            continue
+        if normalize_disposition(disposition) not in PARDON_MAY_HIDE:
+            continue  # not a conviction, so never pardoned nor hidden: it was expunged
+        kept_charges.append({"charge_id": charge_id})
+        if case_id in gone_case_ids:
+            kept_cases.add(case_id)
+    if kept_charges:
+        conn.execute(insert(_kept_charges), kept_charges)
+    if kept_cases:
+        conn.execute(insert(_kept_cases), [{"case_id": case_id} for case_id in kept_cases])
 
 
 def _per_type(conn: Connection, statement: Any) -> dict[str, int]:
@@ -1338,19 +1446,35 @@ def _removals(
     conn: Connection, case_types: Sequence[str], stored: dict[str, tuple[int, int]]
 ) -> tuple[TypeRemoval, ...]:
     kind = _cases.c.case_type
+    by_charge = _charges.join(_cases, _cases.c.id == _charges.c.case_id)
     gone_cases = _per_type(
         conn,
-        select(kind, func.count()).where(_harvested(case_types), ~_in_export()).group_by(kind),
+        select(kind, func.count())
+        .where(_vanished_cases(case_types), _not_kept_case())
+        .group_by(kind),
     )
     gone_charges = _per_type(
         conn,
         select(kind, func.count())
-        .select_from(_charges.join(_cases, _cases.c.id == _charges.c.case_id))
-        .where(_harvested(case_types), _in_export(), ~_charge_in_export())
+        .select_from(by_charge)
+        .where(_vanished_charges(case_types), _not_kept_charge())
+        .group_by(kind),
+    )
+    kept = _per_type(
+        conn,
+        select(kind, func.count())
+        .select_from(by_charge.join(_kept_charges, _kept_charges.c.charge_id == _charges.c.id))
         .group_by(kind),
     )
     return tuple(
-        TypeRemoval(t, gone_cases.get(t, 0), stored[t][0], gone_charges.get(t, 0), stored[t][1])
+        TypeRemoval(
+            t,
+            gone_cases.get(t, 0),
+            stored[t][0],
+            gone_charges.get(t, 0),
+            stored[t][1],
+            kept_possession=kept.get(t, 0),
+        )
         for t in case_types
     )
 
@@ -1401,8 +1525,9 @@ def _import_snapshot(
     """Import a whole Case Harvester export, then remove what it no longer holds.
 
     Cases imported from Case Harvester for the export's case types that are not in it (an
-    expunged or hidden case), and the charges it no longer lists for the cases it still holds,
-    are removed. Cases from any other source are never touched. The import is one transaction:
+    expunged case), and the charges it no longer lists for the cases it still holds, are
+    removed, except the pardoned convictions Case Search hides (``_keep_hidden``). A case
+    another list has written is never touched (``_kept_source``). The import is one transaction:
     a rejected row, a refusal, a dry run or an error leaves the database as it was.
     """
     case_types, problem = _snapshot_case_types(kinds)
@@ -1414,14 +1539,15 @@ def _import_snapshot(
     run = _Run(_Sql(engine.dialect), snapshot=True)
     with _bulk_connection(engine) as conn, conn.begin() as transaction:
         _seen_metadata.create_all(conn)
-        conn.execute(delete(_seen_cases))
-        conn.execute(delete(_seen_charges))
+        for table in _seen_metadata.sorted_tables:
+            conn.execute(delete(table))
         stored = _stored_per_type(conn, case_types)
         writer = _Writer(engine, conn)
         reports = _import_files(writer, run, kinds, None, counts, progress, started)
         if engine.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
             for table in (_seen_cases, _seen_charges):
                 conn.exec_driver_sql(f"ANALYZE {table.name}")
+        _keep_hidden(conn, case_types)
         removals = _removals(conn, case_types, stored)
         if counts.error_count:
             problem = _REJECTED.format(count=counts.error_count)

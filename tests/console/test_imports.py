@@ -178,6 +178,22 @@ def test_a_truncated_snapshot_is_refused_on_the_form(app, admin_client):
     assert _count(app, RecordCase) == 20
 
 
+def test_a_snapshot_refused_before_reading_says_nothing_about_what_it_would_have_made(
+    app, admin_client
+):
+    """A case table without its charges table is refused before any row is read: the page
+    says nothing was changed and why, not "the import would have made: cases: 0 added"."""
+    only_cases = _harvester_export(range(3))[:1]
+
+    response = _import(admin_client, only_cases, format="caseharvester", snapshot="apply")
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Nothing was changed." in page
+    assert "would have made" not in page
+    assert "a snapshot needs both" in page
+    assert _count(app, RecordCase) == 0
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [

@@ -51,8 +51,11 @@ def _export(
     *,
     without_charge: tuple[str, int] | None = None,
     defendants: dict[str, tuple[str, str]] | None = None,
+    guilty: Iterable[str] = (),
 ) -> list[Path]:
-    """A DSCR export: two charges per case (possession, paraphernalia), all closed."""
+    """A DSCR export: two charges per case (possession, paraphernalia), all closed: nolle
+    prosequi, or guilty for the case numbers in ``guilty``."""
+    convicted = set(guilty)
     folder.mkdir(parents=True, exist_ok=True)
     cases, charges = [], []
     for n in numbers:
@@ -69,7 +72,7 @@ def _export(
                 continue
             charges.append(
                 [10 * n + charge, number, charge, "f", description, statute, "2016-04-02"]
-                + ["NOLLE PROSEQUI", "2016-06-10"]
+                + ["GUILTY" if number in convicted else "NOLLE PROSEQUI", "2016-06-10"]
             )
     paths = [
         _table(folder / "dscr.csv", CASE_COLUMNS, cases),
@@ -193,6 +196,58 @@ def test_cases_from_a_clinic_list_or_another_case_type_survive_a_snapshot(
     assert _found(db_session, "0B07770001", dt.date(1970, 5, 6))
     assert _charge_numbers(db_session, "0B07770001") == [1]
     assert _found(db_session, "03K12001234")
+
+
+def test_a_pardoned_conviction_that_case_search_hides_is_kept(engine, db_session, tmp_path):
+    """Since 2025 Case Search hides a pardoned possession charge, so it leaves the export. The
+    conviction still stands in police and CJIS records (law file P7), and the person still
+    needs the advice to petition: a snapshot must not take it away."""
+    still_there, vanished = _number(3), GONE
+    convicted = (still_there, vanished)
+    _snapshot(engine, _export(tmp_path / "2026-10", guilty=convicted))
+    numbers = [n for n in range(CASES) if _number(n) != vanished]
+
+    report = _snapshot(
+        engine,
+        _export(tmp_path / "2026-11", numbers, without_charge=(still_there, 1), guilty=convicted),
+    )
+
+    assert report.snapshot is not None
+    assert report.snapshot.applied
+    (removal,) = report.snapshot.removals
+    # The vanished case's possession and paraphernalia convictions (both pardoned), and the
+    # possession conviction gone from the case still there.
+    assert (removal.cases, removal.charges, removal.kept_possession) == (0, 0, 3)
+    assert "kept 3 cannabis charges" in removal.describe()
+    assert _charge_numbers(db_session, still_there) == [1, 2]  # the hidden conviction stays
+    assert _charge_numbers(db_session, vanished) == [1, 2]  # a whole case that holds one too
+    found = verified_lookup(
+        db_session, case_number=still_there, date_of_birth=None, requester="t", hmac_key="k"
+    )
+    assert found.case is not None
+    assert "CDS: POSS-MARIJUANA" in [c["description"] for c in found.case["charges"]]
+
+
+def test_a_clinic_case_later_seen_in_case_harvester_survives_its_snapshots(
+    engine, db_session, tmp_path
+):
+    """A clinic's list overlaps Case Search by design: the case it loaded (with the name and
+    birth date only the clinic has) must survive a Case Harvester export that drops it."""
+    shared = _number(5)
+    clinic = _write(
+        tmp_path / "clinic.csv",
+        [_row(case_number=shared, defendant_name="DOE, J", date_of_birth="1970-05-06")],
+    )
+    import_paths(engine, [clinic])
+    _snapshot(engine, _export(tmp_path / "2026-10"))  # Case Harvester updates the case
+    numbers = [n for n in range(CASES) if _number(n) != shared]
+
+    report = _snapshot(engine, _export(tmp_path / "2026-11", numbers))
+
+    assert report.snapshot is not None
+    assert report.snapshot.applied
+    assert [(r.cases, r.charges) for r in report.snapshot.removals] == [(0, 0)]
+    assert _found(db_session, shared, dt.date(1970, 5, 6))
 
 
 @pytest.fixture
