@@ -140,6 +140,8 @@ class FileReport:
 #: charges, a case type had before it: a monthly export loses a few expunged cases, a truncated
 #: download loses many.
 SNAPSHOT_MAX_REMOVED_SHARE = 0.10
+#: The same share as people read it ("10%"), for messages and help texts.
+SNAPSHOT_MAX_REMOVED_TEXT = f"{SNAPSHOT_MAX_REMOVED_SHARE:.0%}"
 
 
 @dataclass(frozen=True)
@@ -1504,7 +1506,7 @@ def _too_many(removals: Sequence[TypeRemoval]) -> str | None:
     over = [removal for removal in removals if removal.too_many]
     if not over:
         return None
-    share = f"{SNAPSHOT_MAX_REMOVED_SHARE:.0%}"
+    share = SNAPSHOT_MAX_REMOVED_TEXT
     listed = "; ".join(removal.describe() for removal in over)
     return (
         f"the snapshot would remove more than {share} of the stored cases or charges of a "

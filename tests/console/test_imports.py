@@ -175,6 +175,7 @@ def test_a_truncated_snapshot_is_refused_on_the_form(app, admin_client):
     page = html.unescape(response.get_data(as_text=True))
     assert "Snapshot refused, nothing was changed" in page
     assert "DSCR: 15 of 20 cases (75.0%)" in page
+    assert "Remove even more than 10% of a case type" in page  # the box that overrides it
     assert _count(app, RecordCase) == 20
 
 

@@ -16,7 +16,7 @@ from werkzeug.utils import secure_filename
 from db.models.console import ROLES, ConsoleSession, ConsoleUser
 from db.models.records import ImportRun
 from db.records.formats import PROGRAM_NAME
-from db.records.importer import import_paths
+from db.records.importer import SNAPSHOT_MAX_REMOVED_TEXT, import_paths
 from webhooks.console import accounts, audit, drafts
 from webhooks.console.security import (
     accepts_upload,
@@ -164,6 +164,7 @@ def _imports_page(status: int = 200, **context: object) -> tuple[str, int]:
         formats=IMPORT_FORMATS,
         max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
         snapshot_modes=SNAPSHOT_MODES,
+        snapshot_max_share=SNAPSHOT_MAX_REMOVED_TEXT,
         **context,
     )
     return page, status
@@ -247,7 +248,8 @@ def _snapshot_problem(snapshot: str, fmt: str, program: str | None, *, force: bo
     if snapshot not in SNAPSHOT_MODES:
         return "Unknown snapshot choice."
     if not snapshot:
-        return "Removing more than 10% goes with a snapshot." if force else None
+        share = SNAPSHOT_MAX_REMOVED_TEXT
+        return f"Removing more than {share} goes with a snapshot." if force else None
     if fmt != "caseharvester":
         return "A monthly snapshot reads Case Harvester tables: choose the caseharvester format."
     if program is not None:
